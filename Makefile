@@ -1,0 +1,55 @@
+# Developer entry points. `make help` lists them.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Written after a successful install, so the install reruns only when its inputs change.
+INSTALLED := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help venv install demo test lint lock clean
+
+help: ## List the targets
+	@grep -E '^[a-z ]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+venv install: $(INSTALLED) ## Create .venv and install the project with its dev tools
+
+$(INSTALLED): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+		echo "error: Python 3.11+ is required, but $(PYTHON) is $$($(PYTHON) --version 2>&1)." \
+		     "Run e.g. 'make PYTHON=python3.11 install'." >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -e '.[dev]' -c constraints.txt
+	touch $@
+
+# The demo writes to impraise.duckdb in the repo root unless IMPRAISE_DUCKDB_PATH says otherwise.
+demo: export IMPRAISE_DUCKDB_PATH ?= $(CURDIR)/impraise.duckdb
+demo: export DBT_PROJECT_DIR := dbt_project
+demo: export DBT_PROFILES_DIR := profiles
+demo: $(INSTALLED) ## Load the bundled simulator into DuckDB, build the marts and docs, print a summary
+	$(BIN)/python pipelines/impraise.py --demo
+	$(BIN)/dbt build
+	$(BIN)/dbt docs generate
+	$(BIN)/python scripts/demo_summary.py
+
+test: $(INSTALLED) ## Run the whole test suite
+	$(BIN)/pytest
+
+lint: $(INSTALLED) ## Check Python (ruff) and SQL (sqlfluff) style
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	@# sqlfluff's dbt templater renders with the DuckDB target, in memory: no server, no file.
+	IMPRAISE_DESTINATION=duckdb IMPRAISE_DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint dbt_project
+
+lock: ## Rewrite constraints.txt from the packages installed in .venv
+	{ echo "# Pinned versions of every dependency, used as 'pip install -c constraints.txt'."; \
+	  echo "# Regenerate with 'make lock' after changing dependencies in pyproject.toml."; \
+	  $(BIN)/pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	@# .venv is exactly what the new lock describes: no reinstall needed.
+	touch $(INSTALLED)
+
+clean: ## Remove the venv, the demo warehouse, dbt output and caches
+	rm -rf $(VENV) impraise.duckdb impraise.duckdb.wal dbt_project/target dbt_project/logs \
+		logs .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

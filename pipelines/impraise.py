@@ -1,0 +1,215 @@
+"""Load every Impraise bucket into the warehouse: `python pipelines/impraise.py --help`.
+
+A thin command line over the `impraise_source` package: it picks the destination, keeps
+one run at a time, finishes what a killed run left pending, loads, marks deletions after
+a full refresh, and prints a per-bucket summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import secrets
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import dlt
+from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.pipeline.exceptions import PipelineStepFailed
+from impraise_source import ConfigurationError, impraise
+from impraise_source.deletions import mark_deleted
+from impraise_source.destinations import destination_for, file_format_for
+from impraise_source.errors import ImpraiseError, TokenRefusedError
+from impraise_source.locking import RunInProgressError, exclusive_run
+from impraise_source.stats import RunStats
+from impraise_source.summary import format_summary
+
+EXIT_OK = 0
+EXIT_UNEXPECTED = 1
+EXIT_CONFIG = 2
+EXIT_TOKEN_REFUSED = 3
+EXIT_BUCKET_FAILED = 4
+EXIT_RUN_IN_PROGRESS = 5
+
+DEFAULT_DATASET = "impraise_raw"
+DEMO_USERS = 300
+
+EPILOG = """\
+configuration (environment or .dlt/secrets.toml / .dlt/config.toml, [sources.impraise]):
+  SOURCES__IMPRAISE__API_TOKEN   the token Impraise issued (secret; never printed)
+  SOURCES__IMPRAISE__BASE_URL    default https://analytics-api.impraise.com
+  SOURCES__IMPRAISE__REQUESTS_PER_SECOND  the token's quota, default 6
+  IMPRAISE_DESTINATION           duckdb (default), postgres, or any dlt destination
+  IMPRAISE_DUCKDB_PATH           the DuckDB file, default impraise.duckdb in the repo root
+  PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE   the postgres destination (libpq variables)
+  DLT_DATA_DIR                   where dlt keeps pipeline state (default ~/.dlt)
+
+exit codes:
+  0  every bucket loaded
+  1  unexpected error (normalizing or loading failed)
+  2  configuration error (missing token, unknown bucket or destination, bad date)
+  3  the API refused the token (HTTP 401); nothing was loaded
+  4  at least one bucket failed after its retries; the others were loaded and the
+     failed buckets' cursors did not move, so the next run reads them again
+  5  another run of the same pipeline is in progress
+"""
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="impraise.py",
+        description="Extract Impraise data incrementally and load it into the warehouse "
+        "(dataset impraise_raw). Then run `dbt build` to refresh the marts.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--buckets",
+        type=_names,
+        metavar="B1,B2",
+        help="load only these buckets (comma-separated; default: every bucket the API lists)",
+    )
+    parser.add_argument("--exclude", type=_names, metavar="B1,B2", help="never load these buckets")
+    parser.add_argument(
+        "--start-date",
+        metavar="DATE",
+        help="ISO date or timestamp where a first run or a full refresh starts "
+        "(default: everything)",
+    )
+    parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="read every bucket again from the start date, ignoring saved cursors; rows "
+        "stay in place (history is kept) and, without --start-date, records the API no "
+        "longer returns get _deleted_at: the way to reconcile deletions",
+    )
+    parser.add_argument(
+        "--destination",
+        metavar="NAME",
+        help="duckdb, postgres, or another dlt destination (overrides IMPRAISE_DESTINATION)",
+    )
+    parser.add_argument(
+        "--dataset",
+        default=DEFAULT_DATASET,
+        help=f"the raw schema to load into (default {DEFAULT_DATASET}); another name keeps "
+        "a second organisation apart",
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="start the bundled API simulator in-process, with a synthetic organisation, "
+        "and load from it instead of the real API",
+    )
+    return parser.parse_args(argv)
+
+
+def _names(value: str) -> list[str]:
+    return [name.strip() for name in value.split(",") if name.strip()]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(format="impraise: %(levelname)s: %(message)s", level=logging.WARNING)
+    try:
+        with demo_api(args.demo) as overrides:
+            return run(args, overrides)
+    except TokenRefusedError as error:
+        return _fail(EXIT_TOKEN_REFUSED, error)
+    except RunInProgressError as error:
+        return _fail(EXIT_RUN_IN_PROGRESS, error)
+    except ConfigFieldMissingException as error:
+        missing = ", ".join(error.fields)
+        return _fail(EXIT_CONFIG, f"missing configuration: {missing} (see --help)")
+    except (ConfigurationError, ImpraiseError) as error:
+        return _fail(EXIT_CONFIG, error)
+    except PipelineStepFailed as error:
+        return _fail(EXIT_UNEXPECTED, f"the {error.step} step failed: {_first_line(error)}")
+
+
+def run(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
+    stats = RunStats()
+    source = impraise(
+        buckets=args.buckets,
+        exclude=args.exclude,
+        start_date=args.start_date,
+        full_refresh=args.full_refresh,
+        stats=stats,
+        **overrides,
+    )
+    pipeline_name = "impraise" if args.dataset == DEFAULT_DATASET else f"impraise_{args.dataset}"
+    if args.demo:
+        # Demo cursors must never be mistaken for those of a real organisation.
+        pipeline_name += "_demo"
+    destination = destination_for(args.destination)
+    pipeline = dlt.pipeline(
+        pipeline_name=pipeline_name,
+        destination=destination,
+        dataset_name=args.dataset,
+        progress="tqdm" if sys.stdout.isatty() else None,
+    )
+    with exclusive_run(Path(pipeline.pipelines_dir) / f"{pipeline_name}.lock"):
+        finish_pending(pipeline)
+        load_info = pipeline.run(source, loader_file_format=file_format_for(destination))
+        print(format_summary(stats))
+        if args.full_refresh and not args.start_date:
+            report_deletions(pipeline, source.resources.selected, stats, load_info.loads_ids)
+    print(f"loaded into {pipeline.destination.destination_name} dataset {args.dataset}")
+    for reason in sorted(stats.failures.values()):
+        print(f"impraise: error: {reason}", file=sys.stderr)
+    return EXIT_BUCKET_FAILED if stats.failures else EXIT_OK
+
+
+def finish_pending(pipeline: dlt.Pipeline) -> None:
+    """Load what a killed run extracted or normalized, before reading on.
+
+    `pipeline.run` alone would load the pending packages and stop there.
+    """
+    if pipeline.has_pending_data:
+        print("finishing load packages left by an earlier run that did not complete")
+        pipeline.normalize()
+        pipeline.load()
+
+
+def report_deletions(
+    pipeline: dlt.Pipeline, selected: dict[str, Any], stats: RunStats, load_ids: list[str]
+) -> None:
+    """After a complete full refresh, mark the rows the API no longer returns."""
+    loaded_tables = set(pipeline.default_schema.data_table_names(seen_data_only=True))
+    complete = [name for name in selected if name not in stats.failures and name in loaded_tables]
+    # With no load at all, no live row was seen again: every one of them is gone.
+    marked = mark_deleted(pipeline, complete, load_ids[-1] if load_ids else "")
+    for bucket, count in sorted(marked.items()):
+        if count:
+            print(f"{bucket}: {count} rows no longer at the source, marked _deleted_at")
+
+
+@contextmanager
+def demo_api(enabled: bool) -> Iterator[dict[str, Any]]:
+    """With --demo, serve a synthetic organisation on 127.0.0.1 for this run."""
+    if not enabled:
+        yield {}
+        return
+    from impraise_simulator import Organisation, SimulatorServer
+
+    token = secrets.token_urlsafe(24)
+    organisation = Organisation.generate(users=DEMO_USERS, seed=1)
+    with SimulatorServer(organisation, token=token) as server:
+        print(f"demo: simulated Impraise API at {server.url} ({organisation.count()} records)")
+        yield {"api_token": token, "base_url": server.url}
+
+
+def _first_line(error: BaseException) -> str:
+    cause = error.__cause__ or error
+    return str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+
+
+def _fail(code: int, error: object) -> int:
+    print(f"impraise: error: {error}", file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

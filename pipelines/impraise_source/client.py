@@ -1,0 +1,207 @@
+"""The HTTP side of the source: one paced, retrying client shared by every bucket.
+
+dlt's RESTClient and BearerTokenAuth build and authenticate the requests. Pacing sits in
+a `requests` adapter mounted on the client's session, so every attempt, retries
+included, passes the one sliding-window limiter. Retries are our own loop (tenacity,
+which dlt uses too) driven by dlt's runtime retry settings, because the API also needs
+retries that dlt's requests client does not make: bodies that arrive truncated or are
+not JSON, and pages without `data`, and because backoff here has jitter.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import requests
+from dlt.common import json
+from dlt.common.configuration.specs import RuntimeConfiguration
+from dlt.sources.helpers.rest_client import RESTClient
+from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
+from requests.adapters import HTTPAdapter
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+
+from .errors import BucketFailedError, TokenRefusedError
+from .rate_limit import SlidingWindowLimiter
+from .stats import ROOT, RunStats
+
+USER_AGENT = "impraise-elt (dlt)"
+
+T = TypeVar("T")
+
+
+def _as_is(payload: Any) -> Any:
+    return payload
+
+
+class PacedAdapter(HTTPAdapter):
+    """An HTTP adapter that waits for the shared limiter before every send."""
+
+    def __init__(self, limiter: SlidingWindowLimiter, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.limiter = limiter
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        self.limiter.acquire()
+        return super().send(request, **kwargs)
+
+
+class _RetryableError(Exception):
+    """One failed attempt that another attempt may fix."""
+
+    def __init__(self, status: str, retry_after: float | None = None) -> None:
+        super().__init__(status)
+        self.status = status
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """dlt's runtime retry settings (`RUNTIME__REQUEST_MAX_ATTEMPTS` and friends)."""
+
+    max_attempts: int
+    backoff_factor: float
+    max_delay: float
+    timeout: float
+
+    @classmethod
+    def from_dlt_config(cls, config: RuntimeConfiguration) -> RetryPolicy:
+        return cls(
+            max_attempts=max(1, int(config.request_max_attempts)),
+            backoff_factor=float(config.request_backoff_factor),
+            max_delay=float(config.request_max_retry_delay),
+            timeout=float(config.request_timeout),
+        )
+
+    def wait(self, state: RetryCallState) -> float:
+        """Retry-After when the server gave one, else exponential backoff with jitter, so
+        threads that failed together do not retry together."""
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, _RetryableError) and error.retry_after is not None:
+            return min(error.retry_after, self.max_delay)
+        ceiling = min(self.max_delay, self.backoff_factor * 2 ** (state.attempt_number - 1))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+class ImpraiseClient:
+    """Reads JSON documents from the API within the rate limit, with bounded retries."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_token: str,
+        limiter: SlidingWindowLimiter,
+        retry_policy: RetryPolicy,
+        stats: RunStats,
+        max_connections: int = 16,
+    ) -> None:
+        session = requests.Session()
+        adapter = PacedAdapter(limiter, pool_maxsize=max_connections)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        self.limiter = limiter
+        self.retry_policy = retry_policy
+        self.stats = stats
+        self._rest = RESTClient(
+            base_url=base_url.rstrip("/"),
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            auth=BearerTokenAuth(token=api_token),
+            session=session,
+        )
+
+    def get_root(self) -> Any:
+        """The root listing (`GET /`)."""
+        return self.get_json("/", params={}, bucket=ROOT, offset=0)
+
+    def get_json(
+        self,
+        path: str,
+        params: dict[str, Any],
+        bucket: str,
+        offset: int,
+        parse: Callable[[Any], T] = _as_is,
+    ) -> T:
+        """GET `path`, decode its JSON and `parse` it, retrying what may be transient.
+
+        `parse` raises ValueError for a document of the wrong shape (a page without
+        `data`, say), which is retried like a truncated body.
+
+        Raises TokenRefusedError on 401 and BucketFailedError, naming the bucket, the
+        offset and the last status, once the attempts run out or on a final 4xx.
+        """
+        retrying = Retrying(
+            stop=stop_after_attempt(self.retry_policy.max_attempts),
+            wait=self.retry_policy.wait,
+            retry=retry_if_exception_type(_RetryableError),
+            before_sleep=lambda _: self.stats.add(bucket, retries=1),
+            reraise=True,
+        )
+        try:
+            return retrying(self._attempt, path, params, bucket, offset, parse)
+        except _RetryableError as error:
+            attempts = self.retry_policy.max_attempts
+            raise BucketFailedError(
+                bucket, offset, f"{error.status} (gave up after {attempts} attempts)"
+            ) from None
+
+    def _attempt(
+        self,
+        path: str,
+        params: dict[str, Any],
+        bucket: str,
+        offset: int,
+        parse: Callable[[Any], T],
+    ) -> T:
+        self.stats.add(bucket, requests=1)
+        try:
+            response = self._rest.get(path, params=params, timeout=self.retry_policy.timeout)
+        except requests.Timeout:
+            raise _RetryableError(f"no answer within {self.retry_policy.timeout:g}s") from None
+        except requests.ConnectionError as error:
+            raise _RetryableError(f"connection failed ({type(error).__name__})") from None
+        payload = self._payload(response, bucket, offset)
+        try:
+            return parse(payload)
+        except ValueError as error:
+            raise _RetryableError(f"HTTP 200 but {error}") from None
+
+    def _payload(self, response: requests.Response, bucket: str, offset: int) -> Any:
+        status = response.status_code
+        if status == 401:
+            raise TokenRefusedError(
+                "the Impraise API refused the token (HTTP 401): check SOURCES__IMPRAISE__API_TOKEN"
+            )
+        if status == 429:
+            self.stats.add(bucket, throttled=1)
+            retry_after = _seconds(response.headers.get("Retry-After"))
+            if retry_after is not None:
+                self.limiter.pause(retry_after)
+            raise _RetryableError("HTTP 429 (rate limited)", retry_after)
+        if status >= 500:
+            raise _RetryableError(f"HTTP {status}")
+        if status >= 400:
+            raise BucketFailedError(bucket, offset, f"HTTP {status}: {_message(response)}")
+        try:
+            return json.loadb(response.content)
+        except ValueError:
+            raise _RetryableError("HTTP 200 with a body that is not valid JSON") from None
+
+
+def _seconds(header: str | None) -> float | None:
+    """Retry-After in seconds; only the delta-seconds form is worth trusting here."""
+    try:
+        return max(0.0, float(header)) if header else None
+    except ValueError:
+        return None
+
+
+def _message(response: requests.Response) -> str:
+    """The API's own error message, kept to one short line."""
+    try:
+        body = json.loadb(response.content)
+        text = str(body.get("message") or body.get("error") or "")
+    except (ValueError, AttributeError):
+        text = ""
+    return " ".join(text.split())[:200] or response.reason or "error"

@@ -1,0 +1,54 @@
+"""A sliding-window rate limiter shared by every request of a run.
+
+Impraise allows 6 requests in any one-second window per token. A token bucket would
+allow short bursts above that, so this limiter keeps the send times of the last
+`max_requests` requests and makes a caller wait until the oldest of them has left the
+window. It is thread-safe: parallel buckets and prefetching threads share one instance.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+
+
+class SlidingWindowLimiter:
+    """Allow at most `max_requests` acquisitions in any window of `window_seconds`.
+
+    `margin_seconds` widens the window on the client side: the server stamps a request
+    when it arrives, slightly later and with some jitter, so pacing to exactly one second
+    could let seven arrivals share one of the server's windows.
+    """
+
+    def __init__(
+        self, max_requests: float, window_seconds: float = 1.0, margin_seconds: float = 0.03
+    ) -> None:
+        if max_requests <= 0:
+            raise ValueError(f"requests_per_second must be positive, got {max_requests}")
+        # A fractional quota (e.g. 2.5/s) is kept exact by scaling the window.
+        self._slots = max(1, int(max_requests))
+        self._window = window_seconds * self._slots / max_requests + margin_seconds
+        self._sent: deque[float] = deque()
+        self._paused_until = 0.0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        """Block until one more request may be sent, then record it as sent."""
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                while self._sent and now - self._sent[0] >= self._window:
+                    self._sent.popleft()
+                wait = self._paused_until - now
+                if wait <= 0 and len(self._sent) < self._slots:
+                    self._sent.append(now)
+                    return
+                if wait <= 0:
+                    wait = self._window - (now - self._sent[0])
+            time.sleep(wait)
+
+    def pause(self, seconds: float) -> None:
+        """Hold every caller back for `seconds`: the server asked us to (Retry-After)."""
+        with self._lock:
+            self._paused_until = max(self._paused_until, time.monotonic() + seconds)

@@ -1,0 +1,56 @@
+"""Per-bucket counters for the end-of-run summary, safe to update from many threads."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+ROOT = "(root)"
+
+
+@dataclass
+class BucketStats:
+    rows: int = 0
+    pages: int = 0
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    started: float | None = None
+    finished: float | None = None
+    error: str | None = None
+
+    @property
+    def seconds(self) -> float:
+        if self.started is None:
+            return 0.0
+        return (self.finished or time.monotonic()) - self.started
+
+
+@dataclass
+class RunStats:
+    """Counters by bucket name; the root listing counts under `ROOT`."""
+
+    buckets: dict[str, BucketStats] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, bucket: str, **increments: int) -> None:
+        with self._lock:
+            stats = self.buckets.setdefault(bucket, BucketStats())
+            for name, value in increments.items():
+                setattr(stats, name, getattr(stats, name) + value)
+
+    def start(self, bucket: str) -> None:
+        with self._lock:
+            self.buckets.setdefault(bucket, BucketStats()).started = time.monotonic()
+
+    def finish(self, bucket: str, error: str | None = None) -> None:
+        with self._lock:
+            stats = self.buckets.setdefault(bucket, BucketStats())
+            stats.finished = time.monotonic()
+            stats.error = error
+
+    @property
+    def failures(self) -> dict[str, str]:
+        """Buckets that failed, with their one-line reason."""
+        return {name: s.error for name, s in self.buckets.items() if s.error}

@@ -1,0 +1,7 @@
+"""Shared pytest fixtures live in tests/support/, one module per boundary."""
+
+pytest_plugins = [
+    "tests.support.simulator",
+    "tests.support.postgres",
+    "tests.support.pipeline",
+]

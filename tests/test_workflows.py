@@ -1,0 +1,36 @@
+"""The GitHub Actions workflows are valid and keep the API token secret."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+TOKEN_VAR = "SOURCES__IMPRAISE__API_TOKEN"
+
+
+def test_actionlint_passes():
+    actionlint = Path(sys.executable).parent / "actionlint"
+    assert WORKFLOWS
+    result = subprocess.run(
+        [str(actionlint), *map(str, WORKFLOWS)], cwd=ROOT, capture_output=True, text=True
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert output == ""
+
+
+def test_elt_token_comes_from_the_secret_and_is_never_printed():
+    text = (ROOT / ".github" / "workflows" / "elt.yml").read_text()
+    steps = [step for job in yaml.safe_load(text)["jobs"].values() for step in job.get("steps", [])]
+
+    token_steps = [step for step in steps if TOKEN_VAR in step.get("env", {})]
+    assert [step["env"][TOKEN_VAR] for step in token_steps] == ["${{ secrets.IMPRAISE_API_TOKEN }}"]
+    assert text.count("secrets.IMPRAISE_API_TOKEN") == 1, "the token is exposed elsewhere"
+    for step in steps:
+        script = step.get("run", "")
+        # The script reads the token only through dlt, never itself (no echo, no set -x).
+        assert TOKEN_VAR not in script and "IMPRAISE_API_TOKEN" not in script, script
+        assert "set -x" not in script, script
