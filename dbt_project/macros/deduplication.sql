@@ -9,7 +9,7 @@
     soft-delete filter: a record whose latest version is deleted is gone, even
     if an older version was live.
 -#}
-{% macro impraise_latest_records(relation, key) %}
+{% macro impraise_latest_records(relation, key) -%}
     select ranked.*
     from (
         select
@@ -22,4 +22,4 @@
     ) as ranked
     where ranked.version_rank = 1
         and ranked._deleted_at is null
-{% endmacro %}
+{%- endmacro %}

@@ -9,7 +9,7 @@
     set below 3: that fails compilation, because a group of 1 or 2 is no
     protection at all.
 -#}
-{% macro impraise_min_group_size() %}
+{% macro impraise_min_group_size() -%}
     {%- set raw_value = var('min_group_size', 5) -%}
     {%- set size = raw_value | int(-1) -%}
     {%- if size < 3 -%}
@@ -20,18 +20,18 @@
         ) }}
     {%- endif -%}
     {{ return(size) }}
-{% endmacro %}
+{%- endmacro %}
 
 
 {#- `expression` when `people_count` reaches the floor, else null. -#}
-{% macro impraise_suppress_small_group(expression, people_count) %}
+{% macro impraise_suppress_small_group(expression, people_count) -%}
     case
         when {{ people_count }} >= {{ impraise_min_group_size() }} then {{ expression }}
     end
-{% endmacro %}
+{%- endmacro %}
 
 
 {#- True when an aggregate over `people_count` people must be suppressed. -#}
-{% macro impraise_is_small_group(people_count) %}
+{% macro impraise_is_small_group(people_count) -%}
     (coalesce({{ people_count }}, 0) < {{ impraise_min_group_size() }})
-{% endmacro %}
+{%- endmacro %}

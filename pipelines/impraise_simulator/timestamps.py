@@ -6,6 +6,7 @@ and never strings; only rendering decides which UTC offset and precision a clien
 
 from __future__ import annotations
 
+import functools
 import time
 from datetime import UTC, datetime
 
@@ -66,6 +67,13 @@ def _micros(moment: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * MICROS_PER_SECOND + delta.microseconds
 
 
+@functools.lru_cache(maxsize=4096)
+def _date(day: int) -> str:
+    """ "YYYY-MM-DD" of a day counted from the epoch."""
+    wall = time.gmtime(day * 86_400)
+    return f"{wall.tm_year:04d}-{wall.tm_mon:02d}-{wall.tm_mday:02d}"
+
+
 def _render(
     micros: int,
     *,
@@ -74,14 +82,14 @@ def _render(
     long_fraction: bool,
     omit_whole_fraction: bool = False,
 ) -> str:
+    # Plain arithmetic and a cached date are several times faster than datetime
+    # formatting, which matters for millions of records. The offset is added first, so
+    # this is the wall-clock time at that offset.
     seconds, fraction = divmod(micros + offset_minutes * 60 * MICROS_PER_SECOND, MICROS_PER_SECOND)
-    # gmtime is several times faster than datetime formatting, which matters for millions
-    # of records; the offset was added above, so this is the local wall-clock time.
-    wall = time.gmtime(seconds)
-    text = (
-        f"{wall.tm_year:04d}-{wall.tm_mon:02d}-{wall.tm_mday:02d}"
-        f"T{wall.tm_hour:02d}:{wall.tm_min:02d}:{wall.tm_sec:02d}"
-    )
+    day, second_of_day = divmod(seconds, 86_400)
+    hour, second_of_hour = divmod(second_of_day, 3600)
+    minute, second = divmod(second_of_hour, 60)
+    text = f"{_date(day)}T{hour:02d}:{minute:02d}:{second:02d}"
     if fraction or not omit_whole_fraction:
         text += f".{fraction:06d}" if long_fraction else f".{fraction // 1000:03d}"
     if zulu:

@@ -22,6 +22,7 @@ from dlt.extract.hints import make_nested_hints
 from .buckets import ReadOptions, read_bucket
 from .client import ImpraiseClient, RetryPolicy
 from .errors import ImpraiseError
+from .pii import PII_BUCKET, pseudonymiser
 from .rate_limit import SlidingWindowLimiter
 from .routes import bucket_names
 from .settings import (
@@ -56,6 +57,7 @@ def impraise(
     cursor_lag_seconds: float = DEFAULT_CURSOR_LAG_SECONDS,
     max_items: int = MAX_ITEMS,
     prefetch_pages: int = DEFAULT_PREFETCH_PAGES,
+    pii_salt: str | None = dlt.secrets.value,
     stats: RunStats | None = None,
 ) -> list[DltResource]:
     """Every bucket the API's root listing names, filtered by `buckets` and `exclude`.
@@ -72,6 +74,7 @@ def impraise(
         cursor_lag_seconds: How far behind a bucket's read start its saved cursor stays.
         max_items: Page size, at most 1000.
         prefetch_pages: Pages kept in flight ahead of the reader, per bucket.
+        pii_salt: When set (a secret), users' names and emails load as salted digests.
         stats: Collects per-bucket counters for the caller's summary.
     """
     if not 1 <= max_items <= MAX_ITEMS:
@@ -95,7 +98,14 @@ def impraise(
         full_refresh=full_refresh,
     )
     listed = bucket_names(client.get_root())
-    return [bucket_resource(name, options) for name in select_buckets(listed, buckets, exclude)]
+    resources = [
+        bucket_resource(name, options) for name in select_buckets(listed, buckets, exclude)
+    ]
+    if pii_salt:
+        for resource in resources:
+            if resource.name == PII_BUCKET:
+                resource.add_map(pseudonymiser(pii_salt))
+    return resources
 
 
 def select_buckets(

@@ -1,0 +1,199 @@
+"""Child processes of a benchmark: the API simulator, and commands measured while they run."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+PYTHON = Path(sys.executable)
+# How often the resident memory of a measured process tree is sampled.
+RSS_POLL_SECONDS = 0.1
+# Variables of the developer's own setup that must not leak into a benchmark run.
+ISOLATED_PREFIXES = ("SOURCES__", "DESTINATION__", "RUNTIME__", "IMPRAISE_", "DLT_", "DBT_")
+
+_URL = re.compile(r"https?://[\w.\-]+:\d+")
+_RECORDS = re.compile(r"([\d][\d,_]*)\s+records")
+
+
+@dataclass
+class Measured:
+    """What one finished command cost."""
+
+    returncode: int
+    seconds: float
+    peak_rss_bytes: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+def clean_env(extra: Mapping[str, str]) -> dict[str, str]:
+    """This process's environment without project settings, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ISOLATED_PREFIXES)}
+    env.update(extra)
+    return env
+
+
+def tree_rss(process: psutil.Process) -> int:
+    """Resident memory of a process and all its descendants, in bytes."""
+    total = 0
+    for member in [process, *process.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):  # it exited between listing and sampling
+            total += member.memory_info().rss
+    return total
+
+
+def measure(command: Sequence[str], env: Mapping[str, str], log_dir: Path, name: str) -> Measured:
+    """Run `command` from the repo root; wall time and peak RSS of its process tree.
+
+    Output goes to files in `log_dir` (a pipe could fill up and stall the child).
+    """
+    out_path, err_path = log_dir / f"{name}.out", log_dir / f"{name}.err"
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, cwd=REPO_ROOT, env=dict(env), stdout=out, stderr=err)
+        watched = psutil.Process(child.pid)
+        peak = 0
+        while child.poll() is None:
+            peak = max(peak, tree_rss(watched))
+            time.sleep(RSS_POLL_SECONDS)
+        seconds = time.perf_counter() - started
+    return Measured(
+        returncode=child.returncode,
+        seconds=seconds,
+        peak_rss_bytes=peak,
+        stdout=out_path.read_text(errors="replace"),
+        stderr=err_path.read_text(errors="replace"),
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Simulator:
+    """The project's API simulator as a separate process, started with one organisation.
+
+    Used as a context manager: entering waits until the organisation is generated and
+    the port accepts connections; leaving stops the process.
+    """
+
+    def __init__(
+        self, users: int, latency_ms: int, token: str, log_dir: Path, rate_limit: float = 6
+    ) -> None:
+        self.port = free_port()
+        self.command = [
+            str(PYTHON),
+            "-m",
+            "impraise_simulator",
+            "--port",
+            str(self.port),
+            "--users",
+            str(users),
+            "--latency-ms",
+            str(latency_ms),
+            "--rate-limit",
+            f"{rate_limit:g}",
+            "--token",
+            token,
+        ]
+        self.log_path = log_dir / f"simulator-{users}-{latency_ms}ms.log"
+        self.url = ""
+        self.records = 0
+        self.startup_seconds = 0.0
+        self._process: subprocess.Popen[str] | None = None
+        self._lines: list[str] = []
+
+    def __enter__(self) -> Simulator:
+        started = time.perf_counter()
+        self._log = self.log_path.open("w")
+        self._process = subprocess.Popen(
+            self.command,
+            cwd=REPO_ROOT,
+            env=clean_env({}),
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+        )
+        try:
+            self._await_url()
+            self._await_port()
+        except BaseException:
+            self.__exit__()
+            raise
+        self.startup_seconds = time.perf_counter() - started
+        # Keep reading its output so the pipe never fills up and blocks it.
+        threading.Thread(target=self._drain, daemon=True).start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._process and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._log.close()
+
+    @property
+    def process(self) -> psutil.Process:
+        assert self._process is not None
+        return psutil.Process(self._process.pid)
+
+    def cpu_seconds(self) -> float:
+        """CPU time the simulator has used so far (user + system)."""
+        times = self.process.cpu_times()
+        return times.user + times.system
+
+    def rss_bytes(self) -> int:
+        return self.process.memory_info().rss
+
+    def _await_url(self) -> None:
+        """Read its output until the line that names its URL (and record count)."""
+        assert self._process is not None and self._process.stdout is not None
+        for line in self._process.stdout:
+            self._lines.append(line)
+            url = _URL.search(line)
+            if url:
+                self.url = url.group(0)
+                count = _RECORDS.search(line)
+                self.records = int(re.sub(r"\D", "", count.group(1))) if count else 0
+                return
+        raise RuntimeError(
+            f"the simulator exited (code {self._process.wait()}) without printing its URL; "
+            f"output: {''.join(self._lines)[-500:]!r}; see {self.log_path}"
+        )
+
+    def _await_port(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    def _drain(self) -> None:
+        assert self._process is not None and self._process.stdout is not None
+        for line in self._process.stdout:
+            self._lines.append(line)

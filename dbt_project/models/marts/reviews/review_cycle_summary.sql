@@ -1,0 +1,98 @@
+{%- set relationships = ['self', 'manager', 'peer', 'direct_report', 'external'] -%}
+
+with
+
+reviews as (
+
+    select
+        review_id,
+        review_name,
+        review_type,
+        review_status,
+        is_anonymous,
+        created_by_id,
+        start_at,
+        end_at
+    from {{ ref('stg_impraise__reviews') }}
+
+),
+
+tasks as (
+
+    select
+        review_id,
+        review_participant_id,
+        recipient_id,
+        reviewer_id,
+        relationship,
+        is_completed,
+        is_completed_after_end
+    from {{ ref('fct_review_participation') }}
+
+),
+
+task_counts as (
+
+    select
+        review_id,
+        count(*) as participants_count,
+        {{ impraise_count_if('is_completed') }} as completed_count,
+        {{ impraise_count_if('is_completed_after_end') }} as completed_after_end_count,
+        count(distinct recipient_id) as recipients_count,
+        count(distinct reviewer_id) as reviewers_count,
+        {%- for relationship in relationships %}
+        {{ impraise_count_if("relationship = '" ~ relationship ~ "'") }}
+            as {{ relationship }}_tasks_count,
+        {{ impraise_count_if("relationship = '" ~ relationship ~ "' and is_completed") }}
+            as {{ relationship }}_completed_count{{ ',' if not loop.last }}
+        {%- endfor %}
+    from tasks
+    group by review_id
+
+),
+
+ratings as (
+
+    select
+        review_id,
+        count(rating) as ratings_count,
+        count(distinct case when rating is not null then rater_key end) as raters_count,
+        avg(cast(rating as {{ dbt.type_numeric() }})) as avg_rating
+    from {{ ref('int_review_answers__with_raters') }}
+    group by review_id
+
+)
+
+select
+    reviews.review_id,
+    reviews.review_name,
+    reviews.review_type,
+    reviews.review_status,
+    reviews.is_anonymous,
+    reviews.created_by_id,
+    reviews.start_at,
+    reviews.end_at,
+    coalesce(task_counts.participants_count, 0) as participants_count,
+    coalesce(task_counts.completed_count, 0) as completed_count,
+    {{ impraise_safe_divide('task_counts.completed_count', 'task_counts.participants_count') }}
+        as completion_rate,
+    coalesce(task_counts.completed_after_end_count, 0) as completed_after_end_count,
+    coalesce(task_counts.recipients_count, 0) as recipients_count,
+    coalesce(task_counts.reviewers_count, 0) as reviewers_count,
+    {%- for relationship in relationships %}
+    coalesce(task_counts.{{ relationship }}_tasks_count, 0) as {{ relationship }}_tasks_count,
+    {{ impraise_safe_divide(
+        'task_counts.' ~ relationship ~ '_completed_count',
+        'task_counts.' ~ relationship ~ '_tasks_count'
+    ) }} as {{ relationship }}_completion_rate,
+    {%- endfor %}
+    coalesce(ratings.ratings_count, 0) as ratings_count,
+    coalesce(ratings.raters_count, 0) as raters_count,
+    {{ impraise_round(impraise_suppress_small_group('ratings.avg_rating', 'ratings.raters_count'), 2) }}
+        as avg_rating,
+    {{ impraise_is_small_group('ratings.raters_count') }} as is_avg_rating_suppressed
+from reviews
+left join task_counts
+    on reviews.review_id = task_counts.review_id
+left join ratings
+    on reviews.review_id = ratings.review_id

@@ -1,0 +1,92 @@
+"""Run the simulator on its own: ``python -m impraise_simulator --port 8080``.
+
+Every field of `Switches` is a flag (--rate-limit, --omit-next, ...), with its help.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import secrets
+import signal
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from .organisation import Organisation
+from .server import SimulatorServer
+from .switches import ROOT_SHAPES, Switches
+
+TOKEN_VARIABLE = "IMPRAISE_SIMULATOR_TOKEN"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    switches = Switches(
+        **{spec.name: getattr(args, _dest(spec)) for spec in dataclasses.fields(Switches)}
+    )
+    token = args.token or os.environ.get(TOKEN_VARIABLE)
+    if not token:
+        token = secrets.token_urlsafe(24)
+        # The one place a token is shown: the simulator's own throwaway token.
+        print(f"No token given; generated one. export SOURCES__IMPRAISE__API_TOKEN={token}")
+    org = Organisation.generate(users=args.users, seed=args.seed)
+    server = SimulatorServer(org, token=token, host=args.host, port=args.port, switches=switches)
+    stopped = threading.Event()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signal_number, lambda *_: stopped.set())
+    with server:
+        print(
+            f"Impraise simulator at {server.url}: {org.count():,} records "
+            f"({args.users} users, seed {args.seed}). Ctrl-C to stop.",
+            flush=True,
+        )
+        stopped.wait()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m impraise_simulator",
+        description="Serve a synthetic organisation through a simulated Impraise Analytics API.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8080, help="port to listen on (0: any)")
+    parser.add_argument("--users", type=int, default=200, help="size of the organisation")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the organisation's data")
+    parser.add_argument(
+        "--token",
+        help=f"bearer token to accept (default: ${TOKEN_VARIABLE}). Without either, a "
+        "throwaway token is generated and printed, the only token this tool ever prints",
+    )
+    switches = parser.add_argument_group("switches (how the API behaves)")
+    for spec in dataclasses.fields(Switches):
+        switches.add_argument(
+            "--" + _dest(spec).replace("_", "-"), **_flag_options(spec), help=spec.metadata["help"]
+        )
+    return parser
+
+
+def _dest(spec: dataclasses.Field) -> str:
+    """The flag of a switch: its name, except `seed`, since --seed seeds the data."""
+    return "fault_seed" if spec.name == "seed" else spec.name
+
+
+def _flag_options(spec: dataclasses.Field) -> dict[str, Any]:
+    default = spec.default
+    options: dict[str, Any] = {"default": default, "dest": _dest(spec)}
+    if isinstance(default, bool):
+        options["action"] = argparse.BooleanOptionalAction
+    elif isinstance(default, tuple):
+        options.update(nargs="*", metavar="BUCKET")
+    elif default is None:
+        options["metavar"] = "BUCKET"
+    else:
+        options["type"] = type(default)
+    if spec.name == "root_shape":
+        options["choices"] = ROOT_SHAPES
+    return options
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""The server's switches (standing behaviour) and one-shot faults.
+
+Defaults give the API exactly as the contract's "Assumed" section describes it, except
+`mixed_offsets`, which is on because varied timestamp renderings are allowed by the
+contract and cost a correct client nothing. Each field's `help` is the CLI's help text.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+ROOT_SHAPES = (
+    "routes",
+    "array",
+    "data",
+    "bare",
+    "urls",
+    "objects_path",
+    "objects_href",
+    "objects_url",
+    "objects_name",
+)
+FAULTS = (
+    "500",
+    "502",
+    "503",
+    "429",
+    "reset",
+    "slow",
+    "truncated",
+    "invalid_json",
+    "html",
+    "missing_data",
+    "stuck_next",
+    "401",
+)
+# Faults that alter a page of records, so only a bucket request can suffer them.
+PAGE_FAULTS = ("missing_data", "stuck_next")
+ROOT = "/"  # inject(fault, bucket=ROOT) targets the root listing
+
+
+def _switch(default: Any, help_text: str) -> Any:
+    return field(default=default, metadata={"help": help_text})
+
+
+@dataclass
+class Switches:
+    """How the simulated API behaves. Mutable: changes apply from the next request."""
+
+    rate_limit: int = _switch(
+        6, "requests allowed per sliding 1-second window per token; 0 disables the limit"
+    )
+    retry_after: bool = _switch(True, "send a Retry-After header (seconds) with every 429")
+    latency_ms: float = _switch(0, "milliseconds every response is delayed")
+    error_rate: float = _switch(0, "share (0-1) of requests answered with a random 500/502/503")
+    truncate_rate: float = _switch(
+        0, "share (0-1) of 200 responses whose JSON body is cut short (Content-Length matches)"
+    )
+    root_shape: str = _switch(
+        "routes",
+        "shape of GET /: routes={'routes': ['/users', ...]}, array=bare list of paths, "
+        "data={'data': [...]}, bare=names without '/', urls=absolute URLs, objects_path / "
+        "objects_href / objects_url / objects_name=objects carrying the route in that key",
+    )
+    omit_next: bool = _switch(False, "leave 'next' out of pagination")
+    after_exclusive: bool = _switch(False, "treat 'after' as exclusive (updatedAt > after)")
+    mixed_offsets: bool = _switch(
+        True, "render timestamps in varied UTC offsets and precisions (same instants)"
+    )
+    shuffle: bool = _switch(
+        False, "serve records in an arbitrary order, stable for the same bucket and filters"
+    )
+    change_during_paging: str | None = _switch(
+        None,
+        "bucket in which every page served at offset > 0 first bumps updatedAt of one "
+        "record from an earlier page (a change made while a client pages)",
+    )
+    forbidden: tuple[str, ...] = _switch((), "buckets that answer 403")
+    max_page: int = _switch(1000, "most records in one page, whatever maxItems asks")
+    slow_seconds: float = _switch(5, "how long the 'slow' fault stalls before answering")
+    seed: int = _switch(0, "seed of the random switches (error_rate, truncate_rate, ...)")
+
+    def __post_init__(self) -> None:
+        if self.root_shape not in ROOT_SHAPES:
+            raise ValueError(f"root_shape must be one of {', '.join(ROOT_SHAPES)}")
+        for name in ("error_rate", "truncate_rate"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be between 0 and 1")
+        if self.max_page < 1:
+            raise ValueError("max_page must be at least 1")
+        self.forbidden = tuple(self.forbidden)
+
+
+@dataclass
+class _Pending:
+    fault: str
+    bucket: str | None
+    remaining: int
+
+
+class FaultQueue:
+    """One-shot faults waiting for the requests they will hit, in injection order."""
+
+    def __init__(self) -> None:
+        self._pending: list[_Pending] = []
+        self._lock = threading.Lock()
+
+    def inject(self, fault: str, bucket: str | None, count: int) -> None:
+        if fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}; expected one of {', '.join(FAULTS)}")
+        if bucket == ROOT and fault in PAGE_FAULTS:
+            raise ValueError(f"fault {fault!r} needs a page of records, not the root listing")
+        with self._lock:
+            self._pending.append(_Pending(fault, bucket, count))
+
+    def take(self, target: str | None, is_page: bool) -> str | None:
+        """The fault the request to `target` (a bucket, or ROOT) suffers, if any.
+
+        A fault injected for no particular bucket hits any bucket request, not the root.
+        """
+        with self._lock:
+            for pending in self._pending:
+                if pending.bucket is None and target == ROOT:
+                    continue
+                if pending.bucket not in (None, target):
+                    continue
+                if pending.fault in PAGE_FAULTS and not is_page:
+                    continue
+                pending.remaining -= 1
+                if pending.remaining <= 0:
+                    self._pending.remove(pending)
+                return pending.fault
+            return None
