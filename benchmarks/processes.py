@@ -111,8 +111,8 @@ class Simulator:
             str(latency_ms),
             "--rate-limit",
             f"{rate_limit:g}",
-            "--token",
-            token,
+            # One argument: a token may start with "-".
+            f"--token={token}",
         ]
         self.log_path = log_dir / f"simulator-{users}-{latency_ms}ms.log"
         self.url = ""
@@ -179,7 +179,8 @@ class Simulator:
                 return
         raise RuntimeError(
             f"the simulator exited (code {self._process.wait()}) without printing its URL; "
-            f"output: {''.join(self._lines)[-500:]!r}; see {self.log_path}"
+            f"output: {''.join(self._lines)[-300:]!r}; "
+            f"errors: {self.log_path.read_text()[-500:]!r}"
         )
 
     def _await_port(self, timeout: float = 60) -> None:

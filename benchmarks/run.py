@@ -428,13 +428,15 @@ def main(argv: list[str] | None = None) -> int:
         "cases": [],
     }
     _log(f"machine: {results['machine']}")
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    stem = RESULTS_DIR / f"{started:%Y%m%dT%H%M%S}{'-quick' if args.quick else ''}"
     clock = time.perf_counter()
     for latency, users in plan(args):
         results["cases"].append(run_case(latency, users, args))
-    results["total_minutes"] = (time.perf_counter() - clock) / 60
+        # Saved after every case, so a long run that breaks off keeps what it measured.
+        results["total_minutes"] = (time.perf_counter() - clock) / 60
+        stem.with_suffix(".json").write_text(json.dumps(results, indent=2))
     results["targets"] = targets(results["cases"])
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    stem = RESULTS_DIR / f"{started:%Y%m%dT%H%M%S}{'-quick' if args.quick else ''}"
     stem.with_suffix(".json").write_text(json.dumps(results, indent=2))
     report = markdown_report(results)
     stem.with_suffix(".md").write_text(report)

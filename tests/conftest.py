@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.support.simulator",
     "tests.support.postgres",
     "tests.support.pipeline",
+    "tests.support.tally",
 ]

@@ -478,6 +478,15 @@ def test_records_returns_copies(small_org):
     assert small_org.records("users")[0]["name"] != "Mallory"
 
 
+def test_a_copied_organisation_changes_independently(small_org):
+    copy = small_org.copy()
+    user_id = small_org.records("users")[0]["id"]
+    copy.update("users", user_id, name="Mallory")
+    copy.delete("topics", copy.records("topics")[0]["id"])
+    assert small_org.records("users")[0]["name"] != "Mallory"
+    assert copy.count() == small_org.count() - 1
+
+
 def test_mutate_users_keeps_the_tree_and_statuses_consistent(small_org):
     before = {r["id"]: r for r in small_org.records("users")}
     changed = small_org.mutate_users(30, seed=3)

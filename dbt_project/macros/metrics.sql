@@ -1,18 +1,30 @@
-{#- A ratio rounded to four decimals, null when the denominator is zero or
-    null (a rate over nothing is unknown, not 0). -#}
+{#-
+    numerator / denominator rounded half away from zero to `precision` places
+    (4 for rates), null when the denominator is zero or null: a rate over nothing
+    is unknown, not 0.
+
+    Rounding is done as floor(x * 10^p + 0.5) on the quotient rather than with
+    round(): DuckDB divides decimals in floating point, where a quotient lying
+    exactly on a rounding boundary (31.555) can come out as 31.554999... and round
+    down, while PostgreSQL's exact numeric rounds up. Scaled first, the boundary
+    case is an exact .5 in both, so every warehouse returns the same figure. Meant
+    for non-negative quantities (counts, durations, ratings).
+-#}
 {% macro impraise_safe_divide(numerator, denominator, precision=4) -%}
-    {{ impraise_round(
-        "cast(" ~ numerator ~ " as " ~ dbt.type_numeric() ~ ") / nullif(" ~ denominator ~ ", 0)",
+    {%- set scale = 10 ** precision -%}
+    {{ impraise_decimal(
+        "floor(cast(" ~ numerator ~ " as " ~ dbt.type_numeric() ~ ") * " ~ scale
+        ~ " / nullif(" ~ denominator ~ ", 0) + 0.5) / " ~ scale,
         precision
     ) }}
 {%- endmacro %}
 
 
-{#- A decimal rounded to `precision` places, typed with that scale, so every
-    warehouse returns the same value with the same representation (PostgreSQL's
-    round() would otherwise return an unconstrained numeric, DuckDB's a double). -#}
-{% macro impraise_round(expression, precision) -%}
-    cast(round({{ expression }}, {{ precision }}) as numeric(18, {{ precision }}))
+{#- A decimal typed with `precision` places, so every warehouse returns the same
+    value with the same representation (PostgreSQL would otherwise return an
+    unconstrained numeric, DuckDB a double). -#}
+{% macro impraise_decimal(expression, precision) -%}
+    cast({{ expression }} as numeric(18, {{ precision }}))
 {%- endmacro %}
 
 

@@ -25,9 +25,7 @@
 
 {#- `expression` when `people_count` reaches the floor, else null. -#}
 {% macro impraise_suppress_small_group(expression, people_count) -%}
-    case
-        when {{ people_count }} >= {{ impraise_min_group_size() }} then {{ expression }}
-    end
+    case when {{ people_count }} >= {{ impraise_min_group_size() }} then {{ expression }} end
 {%- endmacro %}
 
 

@@ -1,6 +1,11 @@
 -- Every count in user_engagement_monthly, summed over all users and months,
--- equals the same count taken straight from staging (for people who are users).
--- Returns one row per metric that disagrees.
+-- equals the same count taken straight from staging (for people who are
+-- users). Returns a row when any metric disagrees.
+
+{%- set metrics = [
+    'feedback_given', 'feedback_received', 'praise_given', 'tips_received',
+    'requests_sent', 'requests_answered', 'review_tasks_due', 'review_tasks_completed'
+] %}
 
 with
 
@@ -10,111 +15,107 @@ users as (
 
 ),
 
-feedback as (
+feedback_counts as (
 
     select
-        sender_id,
-        recipient_id,
-        feedback_type
-    from {{ ref('stg_impraise__feedback') }}
-    where not is_flagged
+        {{ impraise_count_if('senders.user_id is not null') }} as feedback_given,
+        {{ impraise_count_if('recipients.user_id is not null') }} as feedback_received,
+        {{ impraise_count_if(
+            "senders.user_id is not null and feedback.feedback_type = 'praise'"
+        ) }} as praise_given,
+        {{ impraise_count_if(
+            "recipients.user_id is not null and feedback.feedback_type = 'tip'"
+        ) }} as tips_received
+    from {{ ref('stg_impraise__feedback') }} as feedback
+    left join users as senders
+        on feedback.sender_id = senders.user_id
+    left join users as recipients
+        on feedback.recipient_id = recipients.user_id
+    where not feedback.is_flagged
 
 ),
 
-answered as (
+request_counts as (
 
-    select recipients.recipient_id
+    select count(*) as requests_sent
+    from {{ ref('stg_impraise__feedback_requests') }} as requests
+    inner join users
+        on requests.requester_id = users.user_id
+
+),
+
+answer_counts as (
+
+    select count(*) as requests_answered
     from {{ ref('stg_impraise__feedback_request_recipients') }} as recipients
     inner join {{ ref('stg_impraise__feedback_requests') }} as requests
         on recipients.feedback_request_id = requests.feedback_request_id
+    inner join users
+        on recipients.recipient_id = users.user_id
     where recipients.is_answered
 
 ),
 
-due_tasks as (
+task_counts as (
 
     select
-        participants.reviewer_id,
-        participants.status
+        count(*) as review_tasks_due,
+        {{ impraise_count_if("participants.status = 'completed'") }} as review_tasks_completed
     from {{ ref('stg_impraise__review_participants') }} as participants
     inner join {{ ref('stg_impraise__reviews') }} as reviews
         on participants.review_id = reviews.review_id
+    inner join users
+        on participants.reviewer_id = users.user_id
     where reviews.end_at is not null
-
-),
-
-expected as (
-
-    select 'feedback_given' as metric, count(*) as total
-    from feedback inner join users on feedback.sender_id = users.user_id
-    union all
-    select 'feedback_received' as metric, count(*) as total
-    from feedback inner join users on feedback.recipient_id = users.user_id
-    union all
-    select 'praise_given' as metric, count(*) as total
-    from feedback inner join users on feedback.sender_id = users.user_id
-    where feedback.feedback_type = 'praise'
-    union all
-    select 'tips_received' as metric, count(*) as total
-    from feedback inner join users on feedback.recipient_id = users.user_id
-    where feedback.feedback_type = 'tip'
-    union all
-    select 'requests_sent' as metric, count(*) as total
-    from {{ ref('stg_impraise__feedback_requests') }} as requests
-    inner join users on requests.requester_id = users.user_id
-    union all
-    select 'requests_answered' as metric, count(*) as total
-    from answered inner join users on answered.recipient_id = users.user_id
-    union all
-    select 'review_tasks_due' as metric, count(*) as total
-    from due_tasks inner join users on due_tasks.reviewer_id = users.user_id
-    union all
-    select 'review_tasks_completed' as metric, count(*) as total
-    from due_tasks inner join users on due_tasks.reviewer_id = users.user_id
-    where due_tasks.status = 'completed'
 
 ),
 
 mart as (
 
     select
-        coalesce(sum(feedback_given), 0) as feedback_given,
-        coalesce(sum(feedback_received), 0) as feedback_received,
-        coalesce(sum(praise_given), 0) as praise_given,
-        coalesce(sum(tips_received), 0) as tips_received,
-        coalesce(sum(requests_sent), 0) as requests_sent,
-        coalesce(sum(requests_answered), 0) as requests_answered,
-        coalesce(sum(review_tasks_due), 0) as review_tasks_due,
-        coalesce(sum(review_tasks_completed), 0) as review_tasks_completed
+        {% for metric in metrics %}
+            coalesce(sum({{ metric }}), 0) as {{ metric }},
+        {% endfor %}
+        count(*) as user_months_count
     from {{ ref('user_engagement_monthly') }}
 
 ),
 
-actual as (
+expected as (
 
-    select 'feedback_given' as metric, feedback_given as total from mart
-    union all
-    select 'feedback_received' as metric, feedback_received as total from mart
-    union all
-    select 'praise_given' as metric, praise_given as total from mart
-    union all
-    select 'tips_received' as metric, tips_received as total from mart
-    union all
-    select 'requests_sent' as metric, requests_sent as total from mart
-    union all
-    select 'requests_answered' as metric, requests_answered as total from mart
-    union all
-    select 'review_tasks_due' as metric, review_tasks_due as total from mart
-    union all
-    select 'review_tasks_completed' as metric, review_tasks_completed as total from mart
+    select
+        feedback_counts.feedback_given,
+        feedback_counts.feedback_received,
+        feedback_counts.praise_given,
+        feedback_counts.tips_received,
+        request_counts.requests_sent,
+        answer_counts.requests_answered,
+        task_counts.review_tasks_due,
+        task_counts.review_tasks_completed
+    from feedback_counts
+    cross join request_counts
+    cross join answer_counts
+    cross join task_counts
+
+),
+
+comparison as (
+
+    {% for metric in metrics %}
+        select
+            '{{ metric }}' as metric,
+            expected.{{ metric }} as expected_total,
+            mart.{{ metric }} as actual_total
+        from expected
+        cross join mart
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 
 )
 
 select
-    expected.metric,
-    expected.total as expected_total,
-    actual.total as actual_total
-from expected
-inner join actual
-    on expected.metric = actual.metric
-where expected.total != actual.total
+    metric,
+    expected_total,
+    actual_total
+from comparison
+where expected_total != actual_total

@@ -13,14 +13,26 @@ bounds as (
     from {{ ref('user_engagement_monthly') }}
     group by user_id
 
+),
+
+expected as (
+
+    select
+        user_id,
+        first_month,
+        last_month,
+        months_count,
+        {{ dbt.datediff('first_month', 'last_month', 'month') | trim }} + 1
+            as expected_months_count
+    from bounds
+
 )
 
 select
     user_id,
     first_month,
     last_month,
-    months_count
-from bounds
-where
-    months_count
-    != {{ dbt.datediff('first_month', 'last_month', 'month') }} + 1
+    months_count,
+    expected_months_count
+from expected
+where months_count != expected_months_count

@@ -70,8 +70,9 @@ class SimulatorServer:
         if self._http is not None:
             raise RuntimeError("the simulator is already running")
         self._http = _HTTPServer(self._address, self)
+        # A short poll interval only makes stop() quick: serving never waits on it.
         self._thread = threading.Thread(
-            target=self._http.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+            target=self._http.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
         self._thread.start()
         return self

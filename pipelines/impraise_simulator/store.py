@@ -57,6 +57,10 @@ class BucketStore:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def copy(self) -> BucketStore:
+        """An independent store; the encoded bodies are immutable, so they are shared."""
+        return BucketStore(list(self.ids), list(self.bodies), self.updated)
+
     def position(self, record_id: str) -> int:
         """The creation-order position of a record; KeyError when it does not exist."""
         return self._id_positions()[record_id]

@@ -77,6 +77,10 @@ def impraise(
         pii_salt: When set (a secret), users' names and emails load as salted digests.
         stats: Collects per-bucket counters for the caller's summary.
     """
+    if not api_token:
+        raise ConfigurationError(
+            "no API token: set SOURCES__IMPRAISE__API_TOKEN or api_token in .dlt/secrets.toml"
+        )
     if not 1 <= max_items <= MAX_ITEMS:
         raise ConfigurationError(f"max_items must be between 1 and {MAX_ITEMS}, got {max_items}")
     try:

@@ -14,8 +14,11 @@ from typing import Any
 import duckdb
 import pytest
 
+from tests.support.tally import TALLY
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CLI = REPO_ROOT / "pipelines" / "impraise.py"
+DBT = Path(sys.executable).parent / "dbt"
 # Variables of the developer's own setup that must not leak into a test run.
 _ISOLATED_PREFIXES = ("SOURCES__", "DESTINATION__", "RUNTIME__", "IMPRAISE_", "PG", "DLT_")
 
@@ -41,11 +44,23 @@ class PipelineWorkspace:
     def duckdb_path(self) -> Path:
         return self.root / "impraise.duckdb"
 
-    def env(self, server: Any, token: str, extra: Mapping[str, str] | None = None) -> dict:
+    @property
+    def pipeline_dir(self) -> Path:
+        """dlt's working directory of the default pipeline: state, trace, load packages."""
+        return self.root / "dlt" / "pipelines" / "impraise"
+
+    @property
+    def dbt_dir(self) -> Path:
+        """Where this workspace's dbt runs keep their target/ and logs/."""
+        return self.root / "dbt"
+
+    def env(self, server: Any, token: str | None, extra: Mapping[str, str] | None = None) -> dict:
+        """The run's environment; `token=None` leaves the token unset."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(_ISOLATED_PREFIXES)}
+        if token is not None:
+            env["SOURCES__IMPRAISE__API_TOKEN"] = token
         env.update(
             {
-                "SOURCES__IMPRAISE__API_TOKEN": token,
                 "SOURCES__IMPRAISE__BASE_URL": server.url,
                 # The tests' simulator has no quota unless a test sets one; retries are
                 # fast so fault scenarios stay quick.
@@ -64,7 +79,7 @@ class PipelineWorkspace:
         self,
         server: Any,
         *args: str,
-        token: str,
+        token: str | None,
         env: Mapping[str, str] | None = None,
         timeout: float = 300,
     ) -> Run:
@@ -76,6 +91,48 @@ class PipelineWorkspace:
             text=True,
             timeout=timeout,
         )
+        TALLY.add(cli_runs=1)
+        return Run(completed.returncode, completed.stdout, completed.stderr)
+
+    def start(
+        self,
+        server: Any,
+        *args: str,
+        token: str | None,
+        env: Mapping[str, str] | None = None,
+    ) -> subprocess.Popen:
+        """The CLI started in the background (to kill it, or race it); text pipes."""
+        TALLY.add(cli_runs=1)
+        return subprocess.Popen(
+            [sys.executable, str(CLI), *args],
+            cwd=REPO_ROOT,
+            env=self.env(server, token, env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def dbt(self, *args: str, timeout: float = 600) -> Run:
+        """`dbt <args>` over this workspace's DuckDB file, run from the repo root as the
+        README says; target/ and logs/ go into the workspace, not the shared project."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(_ISOLATED_PREFIXES)}
+        env.update(
+            {
+                "DBT_PROJECT_DIR": "dbt_project",
+                "DBT_PROFILES_DIR": "profiles",
+                "IMPRAISE_DUCKDB_PATH": str(self.duckdb_path),
+            }
+        )
+        completed = subprocess.run(
+            [str(DBT), *args, "--target-path", str(self.dbt_dir / "target")]
+            + ["--log-path", str(self.dbt_dir / "logs")],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        TALLY.add(dbt_runs=1)
         return Run(completed.returncode, completed.stdout, completed.stderr)
 
     def query(self, sql: str) -> list[tuple]:

@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any
 
 from tests.support.pipeline import PipelineWorkspace, as_instant
+from tests.support.tally import TALLY
 
 _TIMESTAMP_NAME = re.compile(r"(At|_at)$")
 
@@ -111,4 +112,5 @@ def assert_raw_matches_source(
         compared += len(records)
         problems += compare_bucket(workspace, bucket, records)
     assert not problems, f"{len(problems)} differences, first: " + "\n".join(problems[:15])
+    TALLY.add(rows_compared=compared)
     return compared

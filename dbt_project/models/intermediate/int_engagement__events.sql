@@ -152,7 +152,8 @@ events as (
 )
 
 select
-    {{ impraise_surrogate_key(['event_type', 'source_record_id', 'user_id']) }} as engagement_event_id,
+    {{ impraise_surrogate_key(['event_type', 'source_record_id', 'user_id']) }}
+        as engagement_event_id,
     event_type,
     user_id,
     occurred_at,

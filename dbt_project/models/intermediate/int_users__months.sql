@@ -122,5 +122,5 @@ select
 from user_ranges
 inner join months
     on
-        months.month >= user_ranges.first_month
-        and months.month <= user_ranges.last_month
+        user_ranges.first_month <= months.month
+        and user_ranges.last_month >= months.month

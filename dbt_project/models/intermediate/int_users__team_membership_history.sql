@@ -30,7 +30,9 @@ known_teams as (
 )
 
 select
-    {{ impraise_surrogate_key(['versions.user_id', 'versions.version_number', 'known_teams.team_id']) }}
+    {{ impraise_surrogate_key(
+        ['versions.user_id', 'versions.version_number', 'known_teams.team_id']
+    ) }}
         as team_membership_version_id,
     versions.user_id,
     known_teams.team_id,

@@ -158,8 +158,9 @@ select
     feedback_received,
     {{ impraise_safe_divide('feedback_given', 'active_headcount', 2) }} as feedback_per_head,
     -- anonymous feedback is shown only for groups of recipients above the floor
-    {{ impraise_suppress_small_group('anonymous_feedback_received', 'anonymous_feedback_recipients_count') }}
-        as anonymous_feedback_received,
+    {{ impraise_suppress_small_group(
+        'anonymous_feedback_received', 'anonymous_feedback_recipients_count'
+    ) }} as anonymous_feedback_received,
     {{ impraise_is_small_group('anonymous_feedback_recipients_count') }}
         as is_anonymous_feedback_suppressed,
     requests_received,
@@ -167,5 +168,6 @@ select
     {{ impraise_safe_divide('requests_answered', 'requests_received') }} as request_response_rate,
     review_tasks_due,
     review_tasks_completed,
-    {{ impraise_safe_divide('review_tasks_completed', 'review_tasks_due') }} as review_completion_rate
+    {{ impraise_safe_divide('review_tasks_completed', 'review_tasks_due') }}
+        as review_completion_rate
 from combined

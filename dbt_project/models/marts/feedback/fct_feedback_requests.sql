@@ -63,11 +63,9 @@ select
     pending_count,
     {{ impraise_safe_divide('answered_count', 'recipients_count') }} as response_rate,
     first_answered_at,
-    -- whole seconds, so the figure is the same on every warehouse
-    {{ impraise_round(
-        'cast(' ~ dbt.datediff('created_at', 'first_answered_at', 'second') ~ ' as '
-        ~ dbt.type_numeric() ~ ') / 3600',
-        2
+    -- counted in whole seconds, so the figure is the same on every warehouse
+    {{ impraise_safe_divide(
+        dbt.datediff('created_at', 'first_answered_at', 'second'), 3600, 2
     ) }} as hours_to_first_answer,
     created_at,
     {{ impraise_month('created_at') }} as created_month,

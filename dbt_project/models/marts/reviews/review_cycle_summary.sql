@@ -39,13 +39,13 @@ task_counts as (
         {{ impraise_count_if('is_completed') }} as completed_count,
         {{ impraise_count_if('is_completed_after_end') }} as completed_after_end_count,
         count(distinct recipient_id) as recipients_count,
-        count(distinct reviewer_id) as reviewers_count,
-        {%- for relationship in relationships %}
-        {{ impraise_count_if("relationship = '" ~ relationship ~ "'") }}
-            as {{ relationship }}_tasks_count,
-        {{ impraise_count_if("relationship = '" ~ relationship ~ "' and is_completed") }}
-            as {{ relationship }}_completed_count{{ ',' if not loop.last }}
-        {%- endfor %}
+        {% for relationship in relationships %}
+            {{ impraise_count_if("relationship = '" ~ relationship ~ "'") }}
+                as {{ relationship }}_tasks_count,
+            {{ impraise_count_if("relationship = '" ~ relationship ~ "' and is_completed") }}
+                as {{ relationship }}_completed_count,
+        {% endfor %}
+        count(distinct reviewer_id) as reviewers_count
     from tasks
     group by review_id
 
@@ -57,7 +57,7 @@ ratings as (
         review_id,
         count(rating) as ratings_count,
         count(distinct case when rating is not null then rater_key end) as raters_count,
-        avg(cast(rating as {{ dbt.type_numeric() }})) as avg_rating
+        {{ impraise_safe_divide('sum(rating)', 'count(rating)', 2) }} as avg_rating
     from {{ ref('int_review_answers__with_raters') }}
     group by review_id
 
@@ -79,17 +79,18 @@ select
     coalesce(task_counts.completed_after_end_count, 0) as completed_after_end_count,
     coalesce(task_counts.recipients_count, 0) as recipients_count,
     coalesce(task_counts.reviewers_count, 0) as reviewers_count,
-    {%- for relationship in relationships %}
-    coalesce(task_counts.{{ relationship }}_tasks_count, 0) as {{ relationship }}_tasks_count,
-    {{ impraise_safe_divide(
-        'task_counts.' ~ relationship ~ '_completed_count',
-        'task_counts.' ~ relationship ~ '_tasks_count'
-    ) }} as {{ relationship }}_completion_rate,
-    {%- endfor %}
+    {% for relationship in relationships %}
+        coalesce(task_counts.{{ relationship }}_tasks_count, 0) as {{ relationship }}_tasks_count,
+        {{ impraise_safe_divide(
+            'task_counts.' ~ relationship ~ '_completed_count',
+            'task_counts.' ~ relationship ~ '_tasks_count'
+        ) }} as {{ relationship }}_completion_rate,
+    {% endfor %}
     coalesce(ratings.ratings_count, 0) as ratings_count,
     coalesce(ratings.raters_count, 0) as raters_count,
-    {{ impraise_round(impraise_suppress_small_group('ratings.avg_rating', 'ratings.raters_count'), 2) }}
-        as avg_rating,
+    {{ impraise_decimal(
+        impraise_suppress_small_group('ratings.avg_rating', 'ratings.raters_count'), 2
+    ) }} as avg_rating,
     {{ impraise_is_small_group('ratings.raters_count') }} as is_avg_rating_suppressed
 from reviews
 left join task_counts

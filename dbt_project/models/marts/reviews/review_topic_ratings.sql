@@ -33,7 +33,7 @@ aggregated as (
         count(*) as answers_count,
         count(rating) as ratings_count,
         count(distinct case when rating is not null then rater_key end) as raters_count,
-        avg(cast(rating as {{ dbt.type_numeric() }})) as avg_rating
+        {{ impraise_safe_divide('sum(rating)', 'count(rating)', 2) }} as avg_rating
     from answers
     group by
         review_id,
@@ -42,7 +42,8 @@ aggregated as (
 )
 
 select
-    {{ impraise_surrogate_key(['aggregated.review_id', 'aggregated.topic_id']) }} as review_topic_id,
+    {{ impraise_surrogate_key(['aggregated.review_id', 'aggregated.topic_id']) }}
+        as review_topic_id,
     aggregated.review_id,
     aggregated.topic_id,
     topics.topic_name,
@@ -50,8 +51,9 @@ select
     aggregated.answers_count,
     aggregated.ratings_count,
     aggregated.raters_count,
-    {{ impraise_round(impraise_suppress_small_group('aggregated.avg_rating', 'aggregated.raters_count'), 2) }}
-        as avg_rating,
+    {{ impraise_decimal(
+        impraise_suppress_small_group('aggregated.avg_rating', 'aggregated.raters_count'), 2
+    ) }} as avg_rating,
     {{ impraise_is_small_group('aggregated.raters_count') }} as is_suppressed
 from aggregated
 left join topics

@@ -46,7 +46,8 @@ recipients as (
 )
 
 select
-    {{ impraise_surrogate_key(['feedback_request_id', 'recipient_id']) }} as feedback_request_recipient_id,
+    {{ impraise_surrogate_key(['feedback_request_id', 'recipient_id']) }}
+        as feedback_request_recipient_id,
     feedback_request_id,
     recipient_id,
     status,
