@@ -33,13 +33,22 @@ class Measured:
 
     returncode: int
     seconds: float
-    peak_rss_bytes: int
+    # (time.time(), resident bytes of the process tree), every RSS_POLL_SECONDS.
+    rss_samples: list[tuple[float, int]]
     stdout: str
     stderr: str
 
     @property
     def ok(self) -> bool:
         return self.returncode == 0
+
+    @property
+    def peak_rss_bytes(self) -> int:
+        return max((rss for _, rss in self.rss_samples), default=0)
+
+    def peak_rss_between(self, start: float, end: float) -> int:
+        """Peak resident bytes sampled between two time.time() instants."""
+        return max((rss for at, rss in self.rss_samples if start <= at <= end), default=0)
 
 
 def clean_env(extra: Mapping[str, str]) -> dict[str, str]:
@@ -68,15 +77,15 @@ def measure(command: Sequence[str], env: Mapping[str, str], log_dir: Path, name:
         started = time.perf_counter()
         child = subprocess.Popen(command, cwd=REPO_ROOT, env=dict(env), stdout=out, stderr=err)
         watched = psutil.Process(child.pid)
-        peak = 0
+        samples = []
         while child.poll() is None:
-            peak = max(peak, tree_rss(watched))
+            samples.append((time.time(), tree_rss(watched)))
             time.sleep(RSS_POLL_SECONDS)
         seconds = time.perf_counter() - started
     return Measured(
         returncode=child.returncode,
         seconds=seconds,
-        peak_rss_bytes=peak,
+        rss_samples=samples,
         stdout=out_path.read_text(errors="replace"),
         stderr=err_path.read_text(errors="replace"),
     )
@@ -111,9 +120,9 @@ class Simulator:
             str(latency_ms),
             "--rate-limit",
             f"{rate_limit:g}",
-            # One argument: a token may start with "-".
-            f"--token={token}",
         ]
+        # The simulator's own variable for --token: kept out of the process list.
+        self.env = clean_env({"IMPRAISE_SIMULATOR_TOKEN": token})
         self.log_path = log_dir / f"simulator-{users}-{latency_ms}ms.log"
         self.url = ""
         self.records = 0
@@ -127,7 +136,7 @@ class Simulator:
         self._process = subprocess.Popen(
             self.command,
             cwd=REPO_ROOT,
-            env=clean_env({}),
+            env=self.env,
             stdout=subprocess.PIPE,
             stderr=self._log,
             text=True,

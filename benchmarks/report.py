@@ -110,6 +110,8 @@ def _phases_table(cases: list[dict[str, Any]]) -> str:
         "dbt build s",
         "(run + dbt) ÷ bound",
         "peak RSS MB",
+        "peak RSS MB in extract / normalize / load",
+        "dbt peak RSS MB",
         "incremental s",
         "incremental over its requests s",
     ]
@@ -131,11 +133,17 @@ def _phases_table(cases: list[dict[str, Any]]) -> str:
                 dbt_cell,
                 _num((ours["wall_s"] + dbt["wall_s"]) / ours["bound_s"], 2) if dbt_ok else MISSING,
                 _num(ours["peak_rss_mb"], 0),
+                _step_peaks(ours.get("step_peak_rss_mb", {})),
+                _num(dbt["peak_rss_mb"], 0) if dbt_ok else MISSING,
                 _num(incremental.get("wall_s")),
                 _num(incremental.get("over_requests_s")),
             ]
         )
     return _table(headers, rows)
+
+
+def _step_peaks(peaks: dict[str, float]) -> str:
+    return " / ".join(_num(peaks.get(step), 0) for step in ("extract", "normalize", "load"))
 
 
 def _peers_table(cases: list[dict[str, Any]]) -> str:
@@ -215,30 +223,42 @@ def draw_chart(results: dict[str, Any], path: Path) -> None:
     plt.close(figure)
 
 
+# One colour per client, one marker and line style per latency, the same in every panel.
+COLOURS = {"ours": "C0", "rest_api": "C1", "requests_loop": "C2"}
+LATENCY_STYLES = [("o", "-"), ("s", "--"), ("^", ":")]
+
+
 def _latencies(cases: list[dict[str, Any]]) -> list[int]:
     return sorted({c["latency_ms"] for c in cases}, reverse=True)
 
 
-def _draw_rates(axes: Any, cases: list[dict[str, Any]]) -> None:
-    for latency in _latencies(cases):
-        points = sorted(
-            (c["records"], c["ours"]["requests_per_s"]) for c in cases if c["latency_ms"] == latency
-        )
-        axes.plot(*zip(*points, strict=True), marker="o", label=f"ours, {latency} ms")
-        for name, label in PEER_LABELS.items():
-            peer = [
-                (c["records"], c["peers"][name].get("requests_per_s"))
-                for c in cases
-                if c["latency_ms"] == latency and name in c.get("peers", {})
-            ]
-            peer = [p for p in peer if p[1] is not None]
-            if peer:
+def _series(cases: list[dict[str, Any]], latency: int, client: str, field: str) -> list[tuple]:
+    """(records, value) points of one client at one latency, by organisation size."""
+    points = []
+    for case in cases:
+        run = case["ours"] if client == "ours" else case.get("peers", {}).get(client, {})
+        if case["latency_ms"] == latency and run.get(field) is not None:
+            points.append((case["records"], run[field]))
+    return sorted(points)
+
+
+def _plot_by_latency(axes: Any, cases: list[dict[str, Any]], field: str) -> None:
+    for (marker, line), latency in zip(LATENCY_STYLES, _latencies(cases), strict=False):
+        for client, colour in COLOURS.items():
+            points = _series(cases, latency, client, field)
+            if points:
+                label = "ours" if client == "ours" else PEER_LABELS[client]
                 axes.plot(
-                    *zip(*peer, strict=True),
-                    marker="s",
-                    linestyle="none",
+                    *zip(*points, strict=True),
+                    marker=marker,
+                    linestyle=line if client == "ours" else "none",
+                    color=colour,
                     label=f"{label}, {latency} ms",
                 )
+
+
+def _draw_rates(axes: Any, cases: list[dict[str, Any]]) -> None:
+    _plot_by_latency(axes, cases, "requests_per_s")
     axes.axhline(RATE_LIMIT, color="black", linewidth=1, label="bound (6 req/s)")
     axes.axhline(0.95 * RATE_LIMIT, color="grey", linestyle="--", linewidth=1, label="target (95%)")
     axes.set(
@@ -256,41 +276,49 @@ def _draw_peers(axes: Any, cases: list[dict[str, Any]]) -> None:
     if not with_peers:
         axes.set_visible(False)
         return
-    names = ["ours", *PEER_LABELS]
-    width = 0.8 / len(names)
-    for index, name in enumerate(names):
+    width = 0.8 / len(COLOURS)
+    tallest = 0.0
+    for index, (client, colour) in enumerate(COLOURS.items()):
         values = [
-            c["ours"]["wall_s"] if name == "ours" else c["peers"][name].get("wall_s", 0)
+            c["ours"]["wall_s"] if client == "ours" else c["peers"][client].get("wall_s", 0)
             for c in with_peers
         ]
-        positions = [i + (index - (len(names) - 1) / 2) * width for i in range(len(with_peers))]
-        bars = axes.bar(positions, values, width, label=PEER_LABELS.get(name, "ours"))
+        tallest = max(tallest, *values)
+        offset = (index - (len(COLOURS) - 1) / 2) * width
+        positions = [i + offset for i in range(len(with_peers))]
+        label = "ours" if client == "ours" else PEER_LABELS[client]
+        bars = axes.bar(positions, values, width, color=colour, label=label)
         axes.bar_label(bars, fmt="%.0f s", fontsize="small")
-    bounds = [c["ours"]["bound_s"] for c in with_peers]
-    for i, bound in enumerate(bounds):
+    for i, case in enumerate(with_peers):
         axes.hlines(
-            bound, i - 0.45, i + 0.45, color="black", linewidth=1, label="bound" if i == 0 else None
+            case["ours"]["bound_s"],
+            i - 0.45,
+            i + 0.45,
+            color="black",
+            linewidth=1,
+            label="bound" if i == 0 else None,
         )
     axes.set_xticks(
         range(len(with_peers)),
         [f"{c['latency_ms']} ms\n{c['records']:,} records" for c in with_peers],
     )
-    axes.set(ylabel="wall time of a first full load (s)", title="Ours against peers")
-    axes.legend(fontsize="small")
+    axes.set(
+        ylim=(0, tallest * 1.3),
+        ylabel="wall time of a first full load (s)",
+        title="Ours against peers",
+    )
+    axes.legend(fontsize="small", loc="upper left", ncols=2)
 
 
 def _draw_memory(axes: Any, cases: list[dict[str, Any]]) -> None:
-    for latency in _latencies(cases):
-        points = sorted(
-            (c["records"], c["ours"]["peak_rss_mb"]) for c in cases if c["latency_ms"] == latency
-        )
-        axes.plot(*zip(*points, strict=True), marker="o", label=f"ours, {latency} ms")
+    _plot_by_latency(axes, cases, "peak_rss_mb")
+    peaks = [c["ours"]["peak_rss_mb"] for c in cases]
     axes.axhline(1024, color="black", linewidth=1, label="target (1 GB)")
     axes.set(
         xscale="log",
-        ylim=(0, 1200),
+        ylim=(0, max(1200, *peaks) * 1.1),
         xlabel="records in the organisation",
-        ylabel="peak RSS of the pipeline's process tree (MB)",
+        ylabel="peak RSS of the process tree (MB)",
         title="Peak memory",
     )
-    axes.legend(fontsize="small")
+    axes.legend(fontsize="small", loc="upper left")

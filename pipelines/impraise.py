@@ -22,8 +22,10 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from impraise_source import ConfigurationError, impraise
 from impraise_source.deletions import mark_deleted
 from impraise_source.destinations import destination_for, file_format_for
-from impraise_source.errors import ImpraiseError, TokenRefusedError
+from impraise_source.errors import BucketFailedError, ImpraiseError, TokenRefusedError
 from impraise_source.locking import RunInProgressError, exclusive_run
+from impraise_source.orphans import die_with_parent
+from impraise_source.repair import remove_duplicate_rows
 from impraise_source.stats import RunStats
 from impraise_source.summary import format_summary
 
@@ -53,7 +55,8 @@ exit codes:
   2  configuration error (missing token, unknown bucket or destination, bad date)
   3  the API refused the token (HTTP 401); nothing was loaded
   4  at least one bucket failed after its retries; the others were loaded and the
-     failed buckets' cursors did not move, so the next run reads them again
+     failed buckets' cursors did not move, so the next run reads them again (when
+     the root listing itself fails, nothing is loaded)
   5  another run of the same pipeline is in progress
 """
 
@@ -112,6 +115,8 @@ def _names(value: str) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    # dlt's normalize workers must not outlive a killed run (see orphans.py).
+    die_with_parent()
     logging.basicConfig(format="impraise: %(levelname)s: %(message)s", level=logging.WARNING)
     try:
         with demo_api(args.demo) as overrides:
@@ -120,6 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(EXIT_TOKEN_REFUSED, error)
     except RunInProgressError as error:
         return _fail(EXIT_RUN_IN_PROGRESS, error)
+    except BucketFailedError as error:
+        # The root listing failed after its retries: an upstream failure like any
+        # bucket's, not a configuration error; nothing was loaded.
+        return _fail(EXIT_BUCKET_FAILED, error)
     except ConfigFieldMissingException as error:
         missing = ", ".join(error.fields)
         return _fail(EXIT_CONFIG, f"missing configuration: {missing} (see --help)")
@@ -165,12 +174,15 @@ def run(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
 def finish_pending(pipeline: dlt.Pipeline) -> None:
     """Load what a killed run extracted or normalized, before reading on.
 
-    `pipeline.run` alone would load the pending packages and stop there.
+    `pipeline.run` alone would load the pending packages and stop there. A file the
+    killed run had already loaded may be loaded again: its rows are collapsed back.
     """
     if pipeline.has_pending_data:
         print("finishing load packages left by an earlier run that did not complete")
         pipeline.normalize()
         pipeline.load()
+        for table, count in sorted(remove_duplicate_rows(pipeline).items()):
+            print(f"{table}: removed {count} copies of rows loaded twice by the interrupted load")
 
 
 def report_deletions(

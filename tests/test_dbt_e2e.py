@@ -3,8 +3,8 @@
 The simulator serves an organisation, the real pipeline CLI loads it, `dbt build` runs
 from the repo root exactly as documented, and every checked mart figure is compared with
 the same figure recomputed in Python from the simulator's records (tests/support/dbt.py).
-Then users change at the source, a second load and build run, and the marts and the
-user history must reflect both states.
+Then users change at the source (and the schema drifts), a second load and build run,
+and the marts and the user history must reflect both states.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import pytest
 from impraise_simulator import SimulatorServer, Switches
 
 from tests.support.dbt import (
+    MARTS,
     ExpectedMarts,
     Warehouse,
     expected_marts,
@@ -29,20 +30,6 @@ from tests.support.simulator import fresh_small_org
 
 TOKEN = "tkn-dbt-e2e-51c0"
 CHANGED_USERS = 8
-
-
-MARTS = (
-    "dim_users",
-    "dim_teams",
-    "dim_users_history",
-    "fct_feedback",
-    "fct_feedback_requests",
-    "fct_review_participation",
-    "review_cycle_summary",
-    "review_topic_ratings",
-    "user_engagement_monthly",
-    "team_engagement_monthly",
-)
 
 
 @dataclass
@@ -61,6 +48,7 @@ class Scenario:
     first: Stage
     second: Stage
     changed_user_ids: list[str]
+    drifted_answer_ids: dict[str, str]
     workdir: Path
 
 
@@ -78,6 +66,16 @@ def _load_and_build(server, workspace, warehouse, workdir, org, user_loads) -> S
     return Stage(records, marts, expected_marts(records, user_loads), build.output)
 
 
+def drift_schema(org) -> dict[str, str]:
+    """What staging must survive: a new field, and ratings sent as text (one that dlt
+    can coerce back to a number, one that lands in the rating__v_text variant column)."""
+    org.add_field("users", "pronouns", lambda record: "they/them")
+    rated = [answer for answer in org.records("review_answers") if answer["rating"]]
+    org.update("review_answers", rated[0]["id"], rating="n/a")
+    org.update("review_answers", rated[1]["id"], rating="4")
+    return {"n/a": rated[0]["id"], "4": rated[1]["id"]}
+
+
 def build_scenario(kind: str, request, workdir: Path) -> Scenario:
     """Load, build, change users at the source, load and build again."""
     workspace = PipelineWorkspace(workdir)
@@ -91,8 +89,9 @@ def build_scenario(kind: str, request, workdir: Path) -> Scenario:
     with SimulatorServer(org, token=TOKEN, switches=Switches(rate_limit=0)) as server:
         first = _load_and_build(server, workspace, warehouse, workdir, org, user_loads)
         changed = org.mutate_users(CHANGED_USERS, seed=3)
+        drifted = drift_schema(org)
         second = _load_and_build(server, workspace, warehouse, workdir, org, user_loads)
-    return Scenario(warehouse, first, second, changed, workdir)
+    return Scenario(warehouse, first, second, changed, drifted, workdir)
 
 
 def _number(value):
@@ -114,44 +113,42 @@ def _keyed(rows, *keys):
     return {tuple(row[key] for key in keys) if len(keys) > 1 else row[keys[0]]: row for row in rows}
 
 
+def _assert_mart_matches(stage: Stage, mart: str, keys: tuple[str, ...], expected: dict):
+    """The mart has a row for exactly the expected keys, each with the expected figures."""
+    rows = _keyed(stage.marts[mart], *keys)
+    assert set(rows) == set(expected), f"{mart}: the {' x '.join(keys)} grid differs"
+    for key, want in expected.items():
+        _assert_same_numbers(rows[key], want, f"{mart} {key}")
+
+
 def check_user_engagement_monthly(stage: Stage) -> None:
-    expected = stage.expected
-    rows = _keyed(stage.marts["user_engagement_monthly"], "user_id", "month")
-    assert set(rows) == set(expected.user_months), "user x month grid differs"
-    for key, want in expected.user_months.items():
-        _assert_same_numbers(rows[key], want, f"user_engagement_monthly {key}")
+    _assert_mart_matches(
+        stage, "user_engagement_monthly", ("user_id", "month"), stage.expected.user_months
+    )
 
 
 def check_team_engagement_monthly(stage: Stage) -> None:
-    expected = stage.expected
-    rows = _keyed(stage.marts["team_engagement_monthly"], "team_id", "month")
-    assert set(rows) == set(expected.team_months), "team x month grid differs"
-    for key, want in expected.team_months.items():
-        _assert_same_numbers(rows[key], want, f"team_engagement_monthly {key}")
+    _assert_mart_matches(
+        stage, "team_engagement_monthly", ("team_id", "month"), stage.expected.team_months
+    )
 
 
 def check_feedback_marts(stage: Stage) -> None:
-    expected, records = stage.expected, stage.records
-    rows = _keyed(stage.marts["fct_feedback"], "feedback_id")
-    assert set(rows) == {item["id"] for item in records["feedback"]}
-    for feedback_id, want in expected.feedback_flags.items():
-        _assert_same_numbers(rows[feedback_id], want, f"fct_feedback {feedback_id}")
-    requests = _keyed(stage.marts["fct_feedback_requests"], "feedback_request_id")
-    assert set(requests) == set(expected.feedback_requests)
-    for request_id, want in expected.feedback_requests.items():
-        _assert_same_numbers(requests[request_id], want, f"fct_feedback_requests {request_id}")
+    expected = stage.expected
+    feedback_ids = {item["id"] for item in stage.records["feedback"]}
+    assert set(expected.feedback_flags) == feedback_ids, "fct_feedback: an item has no expectation"
+    _assert_mart_matches(stage, "fct_feedback", ("feedback_id",), expected.feedback_flags)
+    _assert_mart_matches(
+        stage, "fct_feedback_requests", ("feedback_request_id",), expected.feedback_requests
+    )
 
 
 def check_review_marts(stage: Stage) -> None:
     expected = stage.expected
-    cycles = _keyed(stage.marts["review_cycle_summary"], "review_id")
-    assert set(cycles) == set(expected.review_cycles)
-    for review_id, want in expected.review_cycles.items():
-        _assert_same_numbers(cycles[review_id], want, f"review_cycle_summary {review_id}")
-    topics = _keyed(stage.marts["review_topic_ratings"], "review_id", "topic_id")
-    assert set(topics) == set(expected.topic_ratings)
-    for key, want in expected.topic_ratings.items():
-        _assert_same_numbers(topics[key], want, f"review_topic_ratings {key}")
+    _assert_mart_matches(stage, "review_cycle_summary", ("review_id",), expected.review_cycles)
+    _assert_mart_matches(
+        stage, "review_topic_ratings", ("review_id", "topic_id"), expected.topic_ratings
+    )
 
 
 def check_dimensions(stage: Stage) -> None:
@@ -236,6 +233,27 @@ def check_builds_report_no_failures_or_warnings(scenario: Scenario) -> None:
         )
 
 
+def check_drifted_ratings_are_merged(scenario: Scenario) -> None:
+    warehouse = scenario.warehouse
+    variants = warehouse.rows(
+        "select column_name from information_schema.columns where table_schema = "
+        "'impraise_raw' and table_name = 'review_answers' and column_name like 'rating__v_%'"
+    )
+    assert variants, "dlt did not add a variant column for the textual rating"
+    ids = ", ".join(f"'{answer_id}'" for answer_id in scenario.drifted_answer_ids.values())
+    ratings = {
+        row["review_answer_id"]: row["rating"]
+        for row in warehouse.rows(
+            "select review_answer_id, rating from analytics_staging.stg_impraise__review_answers "
+            f"where review_answer_id in ({ids})"
+        )
+    }
+    assert ratings == {
+        scenario.drifted_answer_ids["n/a"]: None,
+        scenario.drifted_answer_ids["4"]: 4,
+    }
+
+
 def check_docs_generate(scenario: Scenario) -> None:
     result = run_dbt(["docs", "generate"], scenario.warehouse.env, scenario.workdir)
     assert result.returncode == 0, result.output
@@ -252,6 +270,7 @@ STAGE_CHECKS = (
 )
 SCENARIO_CHECKS = (
     check_changed_users_show_both_versions,
+    check_drifted_ratings_are_merged,
     check_builds_report_no_failures_or_warnings,
     check_docs_generate,
 )

@@ -32,3 +32,25 @@
 {% macro impraise_count_if(condition) -%}
     sum(case when {{ condition }} then 1 else 0 end)
 {%- endmacro %}
+
+
+{#- Counts distinct values of `expression` over the rows where `condition` holds. -#}
+{% macro impraise_count_distinct_if(condition, expression) -%}
+    count(distinct case when {{ condition }} then {{ expression }} end)
+{%- endmacro %}
+
+
+{#- The mean of `expression` over the rows where it is set, with `precision`
+    places (impraise_safe_divide's rounding); null when none is. -#}
+{% macro impraise_average(expression, precision) -%}
+    {{ impraise_safe_divide('sum(' ~ expression ~ ')', 'count(' ~ expression ~ ')', precision) }}
+{%- endmacro %}
+
+
+{#- `coalesce(<alias>.<column>, 0) as <column>` for each of `columns`: the counts
+    of a left-joined aggregate, zero where it has no row. -#}
+{% macro impraise_zero_if_missing(alias, columns) -%}
+    {%- for column in columns %}
+    coalesce({{ alias }}.{{ column }}, 0) as {{ column }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}

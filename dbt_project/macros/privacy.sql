@@ -29,6 +29,12 @@
 {%- endmacro %}
 
 
+{#- An average rating (two decimals), null when `people_count` is below the floor. -#}
+{% macro impraise_suppressed_rating(average, people_count) -%}
+    {{ impraise_decimal(impraise_suppress_small_group(average, people_count), 2) }}
+{%- endmacro %}
+
+
 {#- True when an aggregate over `people_count` people must be suppressed. -#}
 {% macro impraise_is_small_group(people_count) -%}
     (coalesce({{ people_count }}, 0) < {{ impraise_min_group_size() }})

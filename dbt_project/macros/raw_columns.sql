@@ -111,3 +111,51 @@
         {{ impraise_field('_dlt_load_id', 'string', raw_columns) }} as _dlt_load_id,
         {{ impraise_field('_dlt_id', 'string', raw_columns) }} as _dlt_id
 {%- endmacro %}
+
+
+{#-
+    The entries of a dlt child table (a list in the parent record, e.g.
+    users.teamIds -> users__team_ids), one row per parent and entry.
+
+    `fields` are (raw column, kind, name) triples; the first is the entry itself
+    (`value` for a list of scalars) and must be set. Entries join the parent's
+    staging model through dlt's parent key (`_dlt_parent_id` = parent `_dlt_id`),
+    so they inherit its deduplication and deletions, and come out keyed by `key`
+    (a hash of the parent's `parent_key` and the entry) with `parent_key` and the
+    fields. An entry listed twice in one parent counts once: its first position
+    is kept.
+-#}
+{% macro impraise_child_entries(relation, parent, parent_key, fields, key) %}
+    {%- set raw_columns = impraise_raw_columns(relation) -%}
+    {%- set entry = fields[0][2] -%}
+    select
+        {{ impraise_surrogate_key([parent_key, entry]) }} as {{ key }},
+        {{ parent_key }},
+        {%- for field in fields %}
+        {{ field[2] }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from (
+        select
+            parent.{{ parent_key }},
+            {%- for field in fields %}
+            child.{{ field[2] }},
+            {%- endfor %}
+            row_number() over (
+                partition by parent.{{ parent_key }}, child.{{ entry }}
+                order by child.list_position
+            ) as occurrence
+        from (
+            select
+                {%- for field in fields %}
+                {{ impraise_field(field[0], field[1], raw_columns) }} as {{ field[2] }},
+                {%- endfor %}
+                {{ impraise_field('_dlt_parent_id', 'string', raw_columns) }} as _dlt_parent_id,
+                {{ impraise_field('_dlt_list_idx', 'int', raw_columns) }} as list_position
+            from {{ impraise_raw_from(relation, raw_columns) }}
+        ) as child
+        inner join {{ parent }} as parent
+            on child._dlt_parent_id = parent._dlt_id
+        where child.{{ entry }} is not null
+    ) as entries
+    where occurrence = 1
+{%- endmacro %}

@@ -97,25 +97,15 @@ expected as (
     cross join answer_counts
     cross join task_counts
 
-),
-
-comparison as (
-
-    {% for metric in metrics %}
-        select
-            '{{ metric }}' as metric,
-            expected.{{ metric }} as expected_total,
-            mart.{{ metric }} as actual_total
-        from expected
-        cross join mart
-        {% if not loop.last %}union all{% endif %}
-    {% endfor %}
-
 )
 
-select
-    metric,
-    expected_total,
-    actual_total
-from comparison
-where expected_total != actual_total
+{%- set checks = [] %}
+{%- for metric in metrics %}
+    {%- do checks.append({
+        'metric': metric,
+        'expected': 'select ' ~ metric ~ ' from expected',
+        'actual': 'select ' ~ metric ~ ' from mart',
+    }) %}
+{%- endfor %}
+
+{{ impraise_reconcile(checks) }}

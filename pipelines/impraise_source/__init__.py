@@ -16,6 +16,7 @@ from datetime import timedelta
 import dlt
 from dlt.common.configuration.resolve import resolve_configuration
 from dlt.common.configuration.specs import RuntimeConfiguration
+from dlt.common.typing import TSecretStrValue
 from dlt.extract import DltResource
 from dlt.extract.hints import make_nested_hints
 
@@ -47,7 +48,7 @@ class ConfigurationError(ImpraiseError):
 
 @dlt.source(name="impraise", section="impraise")
 def impraise(
-    api_token: str = dlt.secrets.value,
+    api_token: TSecretStrValue = dlt.secrets.value,
     base_url: str = DEFAULT_BASE_URL,
     buckets: Sequence[str] | None = None,
     exclude: Sequence[str] | None = None,
@@ -57,7 +58,7 @@ def impraise(
     cursor_lag_seconds: float = DEFAULT_CURSOR_LAG_SECONDS,
     max_items: int = MAX_ITEMS,
     prefetch_pages: int = DEFAULT_PREFETCH_PAGES,
-    pii_salt: str | None = dlt.secrets.value,
+    pii_salt: TSecretStrValue | None = dlt.secrets.value,
     stats: RunStats | None = None,
 ) -> list[DltResource]:
     """Every bucket the API's root listing names, filtered by `buckets` and `exclude`.

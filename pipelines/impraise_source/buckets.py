@@ -66,7 +66,9 @@ def read_bucket(
             if page.records:
                 yield page.records
     except (BucketFailedError, TokenRefusedError) as error:
-        logger.error("%s", error)
+        # Not logged as an error: the failure is in the stats, which the caller reports
+        # once (the CLI prints one line per failed bucket at the end of the run).
+        logger.info("%s", error)
         stats.finish(bucket, error=str(error))
         return
     if newest is not None:

@@ -20,10 +20,24 @@ from typing import Any
 import duckdb
 
 from tests.support.pipeline import REPO_ROOT, as_instant
+from tests.support.tally import TALLY
 
 DBT = Path(sys.executable).with_name("dbt")
 MIN_GROUP_SIZE = 5  # the project's default var
 RELATIONSHIPS = ("self", "manager", "peer", "direct_report", "external")
+# What dashboards read: the models under dbt_project/models/marts.
+MARTS = (
+    "dim_users",
+    "dim_teams",
+    "dim_users_history",
+    "fct_feedback",
+    "fct_feedback_requests",
+    "fct_review_participation",
+    "review_cycle_summary",
+    "review_topic_ratings",
+    "user_engagement_monthly",
+    "team_engagement_monthly",
+)
 
 
 # --------------------------------------------------------------------------- running dbt
@@ -59,6 +73,7 @@ def run_dbt(args: list[str], env: dict[str, str], workdir: Path, timeout: float 
         text=True,
         timeout=timeout,
     )
+    TALLY.add(dbt_runs=1)
     return DbtRun(completed.returncode, completed.stdout + completed.stderr)
 
 
@@ -403,12 +418,23 @@ def expected_feedback_requests(records) -> dict[str, dict[str, Any]]:
     return rows
 
 
+def _rating(value: Any) -> int | None:
+    """A rating as staging reads it: numbers, and text that is a whole number."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        return int(value)
+    return None
+
+
 def _rater_answers(records):
     """(answer, rater key) for every rated answer; the key as int_review_answers__with_raters."""
     tasks = {task["id"]: task for task in records["review_participants"]}
     for answer in records["review_answers"]:
-        rating = answer["rating"]
-        if not isinstance(rating, int) or not 1 <= rating <= 5:
+        rating = _rating(answer["rating"])
+        if rating is None or not 1 <= rating <= 5:
             continue
         task = tasks.get(answer["participantId"])
         rater = None if task is None else (task["reviewerId"] or task["id"])

@@ -18,7 +18,6 @@ from tests.support.tally import TALLY
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CLI = REPO_ROOT / "pipelines" / "impraise.py"
-DBT = Path(sys.executable).parent / "dbt"
 # Variables of the developer's own setup that must not leak into a test run.
 _ISOLATED_PREFIXES = ("SOURCES__", "DESTINATION__", "RUNTIME__", "IMPRAISE_", "PG", "DLT_")
 
@@ -51,7 +50,7 @@ class PipelineWorkspace:
 
     @property
     def dbt_dir(self) -> Path:
-        """Where this workspace's dbt runs keep their target/ and logs/."""
+        """The workdir to give `tests.support.dbt.run_dbt`: its target/ and logs/ go here."""
         return self.root / "dbt"
 
     def env(self, server: Any, token: str | None, extra: Mapping[str, str] | None = None) -> dict:
@@ -111,29 +110,6 @@ class PipelineWorkspace:
             stderr=subprocess.PIPE,
             text=True,
         )
-
-    def dbt(self, *args: str, timeout: float = 600) -> Run:
-        """`dbt <args>` over this workspace's DuckDB file, run from the repo root as the
-        README says; target/ and logs/ go into the workspace, not the shared project."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(_ISOLATED_PREFIXES)}
-        env.update(
-            {
-                "DBT_PROJECT_DIR": "dbt_project",
-                "DBT_PROFILES_DIR": "profiles",
-                "IMPRAISE_DUCKDB_PATH": str(self.duckdb_path),
-            }
-        )
-        completed = subprocess.run(
-            [str(DBT), *args, "--target-path", str(self.dbt_dir / "target")]
-            + ["--log-path", str(self.dbt_dir / "logs")],
-            cwd=REPO_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        TALLY.add(dbt_runs=1)
-        return Run(completed.returncode, completed.stdout, completed.stderr)
 
     def query(self, sql: str) -> list[tuple]:
         with duckdb.connect(str(self.duckdb_path), read_only=True) as connection:

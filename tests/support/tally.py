@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 import pytest
 
@@ -31,14 +32,27 @@ class Tally:
                 setattr(self, name, getattr(self, name) + value)
 
     def lines(self) -> list[str]:
-        return [
-            f"{f.name.replace('_', ' ')}: {getattr(self, f.name)}"
-            for f in fields(self)
-            if not f.name.startswith("_")
-        ]
+        return [f"{name.replace('_', ' ')}: {value}" for name, value in self.as_dict().items()]
+
+    def as_dict(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
 
 
 TALLY = Tally()
+_WORKER_KEY = "impraise_tally"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Under pytest-xdist each worker counts its own tests: send the counts home."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput[_WORKER_KEY] = TALLY.as_dict()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """On the xdist controller: add up a finished worker's counts."""
+    TALLY.add(**getattr(node, "workeroutput", {}).get(_WORKER_KEY, {}))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -60,11 +60,30 @@ def compare_bucket(
                 problems += _compare_list(children, bucket, column, row, value)
             elif isinstance(value, dict):
                 continue  # nested objects are flattened by dlt; not used by the contract
-            elif _normal(field, value) != _normal(field, row.get(column)):
+            elif not _same(field, value, _raw_value(row, column)):
                 problems.append(
-                    f"{bucket}/{record['id']}.{column}: source {value!r} != raw {row.get(column)!r}"
+                    f"{bucket}/{record['id']}.{column}: source {value!r} != raw "
+                    f"{_raw_value(row, column)!r}"
                 )
     return problems
+
+
+def _same(field: str, source: Any, raw: Any) -> bool:
+    """Equal once normalised; a number the API sent as text ("4") may land in its numeric
+    column as the number, which is the same value."""
+    if isinstance(source, str) and isinstance(raw, int) and not isinstance(raw, bool):
+        return source.strip() == str(raw)
+    return _normal(field, source) == _normal(field, raw)
+
+
+def _raw_value(row: dict[str, Any], column: str) -> Any:
+    """A field's loaded value: its column, or, when a value did not fit the column's type
+    (schema drift), the variant column dlt put it in (`rating__v_text`)."""
+    value = row.get(column)
+    if value is None:
+        variants = (row[name] for name in row if name.startswith(f"{column}__v_"))
+        value = next((v for v in variants if v is not None), None)
+    return value
 
 
 def _children(workspace: PipelineWorkspace, table: str) -> dict[str, list[dict[str, Any]]]:

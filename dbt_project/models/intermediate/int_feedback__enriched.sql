@@ -2,6 +2,9 @@
     recipient as it was when the feedback was given (user history at
     created_at). Definitions: doc block `feedback_relationships`. -#}
 
+{#- both ends known as of the feedback time; otherwise the flags are unknown -#}
+{%- set is_relationship_known = 'sender.user_id is not null and recipient.user_id is not null' %}
+
 with
 
 feedback as (
@@ -67,74 +70,52 @@ shared_team as (
             and sender_teams.team_id = recipient_teams.team_id
             and {{ impraise_in_window('recipient_teams', 'feedback.created_at') }}
 
-),
-
-related as (
-
-    select
-        feedback.feedback_id,
-        feedback.feedback_type,
-        feedback.sender_id,
-        feedback.recipient_id,
-        feedback.feedback_request_id,
-        feedback.is_anonymous,
-        feedback.is_flagged,
-        feedback.created_at,
-        feedback.updated_at,
-        coalesce(topic_counts.topics_count, 0) as topics_count,
-        sender.manager_id as sender_manager_id,
-        recipient.manager_id as recipient_manager_id,
-        -- both ends known as of the feedback time; otherwise flags are unknown
-        sender.user_id is not null and recipient.user_id is not null as is_relationship_known,
-        shared_team.feedback_id is not null as shares_team
-    from feedback
-    left join versions as sender
-        on
-            feedback.sender_id = sender.user_id
-            and {{ impraise_in_window('sender', 'feedback.created_at') }}
-    left join versions as recipient
-        on
-            feedback.recipient_id = recipient.user_id
-            and {{ impraise_in_window('recipient', 'feedback.created_at') }}
-    left join topic_counts
-        on feedback.feedback_id = topic_counts.feedback_id
-    left join shared_team
-        on feedback.feedback_id = shared_team.feedback_id
-
 )
 
 select
-    feedback_id,
-    feedback_type,
-    sender_id,
-    recipient_id,
-    feedback_request_id,
-    is_anonymous,
-    is_flagged,
-    created_at,
-    updated_at,
-    topics_count,
-    sender_manager_id,
-    recipient_manager_id,
+    feedback.feedback_id,
+    feedback.feedback_type,
+    feedback.sender_id,
+    feedback.recipient_id,
+    feedback.feedback_request_id,
+    feedback.is_anonymous,
+    feedback.is_flagged,
+    feedback.created_at,
+    feedback.updated_at,
+    coalesce(topic_counts.topics_count, 0) as topics_count,
+    sender.manager_id as sender_manager_id,
+    recipient.manager_id as recipient_manager_id,
     case
-        when is_relationship_known
-            then coalesce(recipient_manager_id = sender_id, false)
+        when {{ is_relationship_known }}
+            then coalesce(recipient.manager_id = feedback.sender_id, false)
     end as is_manager_to_report,
     case
-        when is_relationship_known
-            then coalesce(sender_manager_id = recipient_id, false)
+        when {{ is_relationship_known }}
+            then coalesce(sender.manager_id = feedback.recipient_id, false)
     end as is_report_to_manager,
     case
-        when is_relationship_known
+        when {{ is_relationship_known }}
             then coalesce(
-                sender_manager_id = recipient_manager_id
-                and sender_id != recipient_id
-                and sender_id != recipient_manager_id
-                and recipient_id != sender_manager_id,
+                sender.manager_id = recipient.manager_id
+                and feedback.sender_id != feedback.recipient_id
+                and feedback.sender_id != recipient.manager_id
+                and feedback.recipient_id != sender.manager_id,
                 false
             )
     end as is_peer,
     case
-        when is_relationship_known then not shares_team
+        when {{ is_relationship_known }} then shared_team.feedback_id is null
     end as is_cross_team
-from related
+from feedback
+left join versions as sender
+    on
+        feedback.sender_id = sender.user_id
+        and {{ impraise_in_window('sender', 'feedback.created_at') }}
+left join versions as recipient
+    on
+        feedback.recipient_id = recipient.user_id
+        and {{ impraise_in_window('recipient', 'feedback.created_at') }}
+left join topic_counts
+    on feedback.feedback_id = topic_counts.feedback_id
+left join shared_team
+    on feedback.feedback_id = shared_team.feedback_id

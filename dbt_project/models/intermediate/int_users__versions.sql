@@ -11,6 +11,11 @@
         future, for joining activity to the state in force at the time.
 -#}
 
+{#- a version starts where this changes -#}
+{%- set attributes_hash = impraise_surrogate_key(
+    ['job_title', 'manager_id', 'status', 'team_ids']
+) -%}
+
 with
 
 snapshot_rows as (
@@ -23,34 +28,18 @@ snapshot_rows as (
         team_ids,
         dbt_valid_from as valid_from,
         dbt_valid_to as valid_to,
-        {{ impraise_surrogate_key(['job_title', 'manager_id', 'status', 'team_ids']) }}
-            as attributes_hash
-    from {{ ref('users_snapshot') }}
-
-),
-
-compared as (
-
-    select
-        user_id,
-        job_title,
-        manager_id,
-        status,
-        team_ids,
-        valid_from,
-        valid_to,
         case
             when
-                lag(attributes_hash) over (
-                    partition by user_id order by valid_from
-                ) = attributes_hash
-                and lag(valid_to) over (
-                    partition by user_id order by valid_from
-                ) = valid_from
+                lag({{ attributes_hash }}) over (
+                    partition by user_id order by dbt_valid_from
+                ) = {{ attributes_hash }}
+                and lag(dbt_valid_to) over (
+                    partition by user_id order by dbt_valid_from
+                ) = dbt_valid_from
                 then 0
             else 1
         end as starts_version
-    from snapshot_rows
+    from {{ ref('users_snapshot') }}
 
 ),
 
@@ -69,7 +58,7 @@ numbered as (
             order by valid_from
             rows between unbounded preceding and current row
         ) as version_number
-    from compared
+    from snapshot_rows
 
 ),
 
@@ -84,7 +73,8 @@ collapsed as (
         team_ids,
         min(valid_from) as valid_from,
         -- the version is current while its last snapshot row is open (null)
-        case when count(valid_to) = count(*) then max(valid_to) end as valid_to
+        case when count(valid_to) = count(*) then max(valid_to) end as valid_to,
+        max(version_number) over (partition by user_id) as last_version_number
     from numbered
     group by
         user_id,
@@ -93,23 +83,6 @@ collapsed as (
         manager_id,
         status,
         team_ids
-
-),
-
-windowed as (
-
-    select
-        user_id,
-        version_number,
-        job_title,
-        manager_id,
-        status,
-        team_ids,
-        valid_from,
-        valid_to,
-        valid_to is null as is_current,
-        max(version_number) over (partition by user_id) as last_version_number
-    from collapsed
 
 )
 
@@ -123,9 +96,9 @@ select
     team_ids,
     valid_from,
     valid_to,
-    is_current,
+    valid_to is null as is_current,
     -- Activity before the first recorded version is attributed to the earliest
     -- known state, and activity after a deletion to the last one.
     case when version_number > 1 then valid_from end as attribution_from,
     case when version_number < last_version_number then valid_to end as attribution_to
-from windowed
+from collapsed

@@ -95,14 +95,17 @@ activity as (
     select
         team_id,
         month,
-        count(distinct case when event_type = 'feedback_given' then user_id end) as givers_count,
-        count(distinct case when event_type = 'feedback_received' then user_id end)
+        {{ impraise_count_distinct_if("event_type = 'feedback_given'", 'user_id') }}
+            as givers_count,
+        {{ impraise_count_distinct_if("event_type = 'feedback_received'", 'user_id') }}
             as receivers_count,
         {{ impraise_count_if("event_type = 'feedback_given'") }} as feedback_given,
         {{ impraise_count_if("event_type = 'feedback_received'") }} as feedback_received,
         {{ impraise_count_if("event_type = 'feedback_received' and is_anonymous") }}
             as anonymous_feedback_received,
-        count(distinct case when event_type = 'feedback_received' and is_anonymous then user_id end)
+        {{ impraise_count_distinct_if(
+            "event_type = 'feedback_received' and is_anonymous", 'user_id'
+        ) }}
             as anonymous_feedback_recipients_count,
         {{ impraise_count_if("event_type = 'request_received'") }} as requests_received,
         {{ impraise_count_if("event_type = 'request_received' and is_done") }} as requests_answered,
@@ -123,17 +126,18 @@ combined as (
         teams.team_name,
         headcounts.month,
         headcounts.active_headcount,
-        coalesce(activity.givers_count, 0) as givers_count,
-        coalesce(activity.receivers_count, 0) as receivers_count,
-        coalesce(activity.feedback_given, 0) as feedback_given,
-        coalesce(activity.feedback_received, 0) as feedback_received,
-        coalesce(activity.anonymous_feedback_received, 0) as anonymous_feedback_received,
-        coalesce(activity.anonymous_feedback_recipients_count, 0)
-            as anonymous_feedback_recipients_count,
-        coalesce(activity.requests_received, 0) as requests_received,
-        coalesce(activity.requests_answered, 0) as requests_answered,
-        coalesce(activity.review_tasks_due, 0) as review_tasks_due,
-        coalesce(activity.review_tasks_completed, 0) as review_tasks_completed
+        {{ impraise_zero_if_missing('activity', [
+            'givers_count',
+            'receivers_count',
+            'feedback_given',
+            'feedback_received',
+            'anonymous_feedback_received',
+            'anonymous_feedback_recipients_count',
+            'requests_received',
+            'requests_answered',
+            'review_tasks_due',
+            'review_tasks_completed',
+        ]) }}
     from headcounts
     inner join teams
         on headcounts.team_id = teams.team_id

@@ -49,59 +49,40 @@ monthly_activity as (
         user_id,
         activity_month
 
-),
-
-user_month_activity as (
-
-    select
-        user_months.user_month_id,
-        user_months.user_id,
-        user_months.month,
-        user_months.is_account_active,
-        coalesce(monthly_activity.feedback_given, 0) as feedback_given,
-        coalesce(monthly_activity.feedback_received, 0) as feedback_received,
-        coalesce(monthly_activity.praise_given, 0) as praise_given,
-        coalesce(monthly_activity.tips_given, 0) as tips_given,
-        coalesce(monthly_activity.praise_received, 0) as praise_received,
-        coalesce(monthly_activity.tips_received, 0) as tips_received,
-        coalesce(monthly_activity.requests_sent, 0) as requests_sent,
-        coalesce(monthly_activity.requests_received, 0) as requests_received,
-        coalesce(monthly_activity.requests_answered, 0) as requests_answered,
-        coalesce(monthly_activity.review_tasks_due, 0) as review_tasks_due,
-        coalesce(monthly_activity.review_tasks_completed, 0) as review_tasks_completed
-    from user_months
-    left join monthly_activity
-        on
-            user_months.user_id = monthly_activity.user_id
-            and user_months.month = monthly_activity.activity_month
-
 )
 
 select
-    user_month_id,
-    user_id,
-    month,
-    is_account_active,
-    feedback_given,
-    feedback_received,
-    praise_given,
-    tips_given,
-    praise_received,
-    tips_received,
-    requests_sent,
-    requests_received,
-    requests_answered,
-    review_tasks_due,
-    review_tasks_completed,
-    -- doc block engagement_status: acting beats receiving beats nothing
+    user_months.user_month_id,
+    user_months.user_id,
+    user_months.month,
+    user_months.is_account_active,
+    {{ impraise_zero_if_missing('monthly_activity', [
+        'feedback_given',
+        'feedback_received',
+        'praise_given',
+        'tips_given',
+        'praise_received',
+        'tips_received',
+        'requests_sent',
+        'requests_received',
+        'requests_answered',
+        'review_tasks_due',
+        'review_tasks_completed',
+    ]) }},
+    -- doc block engagement_status: acting beats receiving beats nothing (a month
+    -- without activity has no monthly_activity row, and is inactive)
     case
         when
-            feedback_given > 0
-            or requests_sent > 0
-            or requests_answered > 0
-            or review_tasks_completed > 0
+            monthly_activity.feedback_given > 0
+            or monthly_activity.requests_sent > 0
+            or monthly_activity.requests_answered > 0
+            or monthly_activity.review_tasks_completed > 0
             then 'active'
-        when feedback_received > 0 then 'passive'
+        when monthly_activity.feedback_received > 0 then 'passive'
         else 'inactive'
     end as engagement_status
-from user_month_activity
+from user_months
+left join monthly_activity
+    on
+        user_months.user_id = monthly_activity.user_id
+        and user_months.month = monthly_activity.activity_month

@@ -27,48 +27,32 @@ recipients as (
     from {{ ref('stg_impraise__feedback_request_recipients') }}
     group by feedback_request_id
 
-),
-
-measured as (
-
-    select
-        requests.feedback_request_id,
-        requests.requester_id,
-        requests.subject_id,
-        requests.question,
-        requests.created_at,
-        requests.due_at,
-        requests.updated_at,
-        coalesce(recipients.recipients_count, 0) as recipients_count,
-        coalesce(recipients.answered_count, 0) as answered_count,
-        coalesce(recipients.declined_count, 0) as declined_count,
-        coalesce(recipients.expired_count, 0) as expired_count,
-        coalesce(recipients.pending_count, 0) as pending_count,
-        recipients.first_answered_at
-    from requests
-    left join recipients
-        on requests.feedback_request_id = recipients.feedback_request_id
-
 )
 
 select
-    feedback_request_id,
-    requester_id,
-    subject_id,
-    question,
-    recipients_count,
-    answered_count,
-    declined_count,
-    expired_count,
-    pending_count,
-    {{ impraise_safe_divide('answered_count', 'recipients_count') }} as response_rate,
-    first_answered_at,
+    requests.feedback_request_id,
+    requests.requester_id,
+    requests.subject_id,
+    requests.question,
+    {{ impraise_zero_if_missing('recipients', [
+        'recipients_count',
+        'answered_count',
+        'declined_count',
+        'expired_count',
+        'pending_count',
+    ]) }},
+    -- null without recipients (no row in `recipients`)
+    {{ impraise_safe_divide('recipients.answered_count', 'recipients.recipients_count') }}
+        as response_rate,
+    recipients.first_answered_at,
     -- counted in whole seconds, so the figure is the same on every warehouse
     {{ impraise_safe_divide(
-        dbt.datediff('created_at', 'first_answered_at', 'second'), 3600, 2
+        dbt.datediff('requests.created_at', 'recipients.first_answered_at', 'second'), 3600, 2
     ) }} as hours_to_first_answer,
-    created_at,
-    {{ impraise_month('created_at') }} as created_month,
-    due_at,
-    updated_at
-from measured
+    requests.created_at,
+    {{ impraise_month('requests.created_at') }} as created_month,
+    requests.due_at,
+    requests.updated_at
+from requests
+left join recipients
+    on requests.feedback_request_id = recipients.feedback_request_id

@@ -56,8 +56,8 @@ ratings as (
     select
         review_id,
         count(rating) as ratings_count,
-        count(distinct case when rating is not null then rater_key end) as raters_count,
-        {{ impraise_safe_divide('sum(rating)', 'count(rating)', 2) }} as avg_rating
+        {{ impraise_count_distinct_if('rating is not null', 'rater_key') }} as raters_count,
+        {{ impraise_average('rating', 2) }} as avg_rating
     from {{ ref('int_review_answers__with_raters') }}
     group by review_id
 
@@ -88,9 +88,7 @@ select
     {% endfor %}
     coalesce(ratings.ratings_count, 0) as ratings_count,
     coalesce(ratings.raters_count, 0) as raters_count,
-    {{ impraise_decimal(
-        impraise_suppress_small_group('ratings.avg_rating', 'ratings.raters_count'), 2
-    ) }} as avg_rating,
+    {{ impraise_suppressed_rating('ratings.avg_rating', 'ratings.raters_count') }} as avg_rating,
     {{ impraise_is_small_group('ratings.raters_count') }} as is_avg_rating_suppressed
 from reviews
 left join task_counts

@@ -32,8 +32,8 @@ aggregated as (
         topic_id,
         count(*) as answers_count,
         count(rating) as ratings_count,
-        count(distinct case when rating is not null then rater_key end) as raters_count,
-        {{ impraise_safe_divide('sum(rating)', 'count(rating)', 2) }} as avg_rating
+        {{ impraise_count_distinct_if('rating is not null', 'rater_key') }} as raters_count,
+        {{ impraise_average('rating', 2) }} as avg_rating
     from answers
     group by
         review_id,
@@ -51,9 +51,8 @@ select
     aggregated.answers_count,
     aggregated.ratings_count,
     aggregated.raters_count,
-    {{ impraise_decimal(
-        impraise_suppress_small_group('aggregated.avg_rating', 'aggregated.raters_count'), 2
-    ) }} as avg_rating,
+    {{ impraise_suppressed_rating('aggregated.avg_rating', 'aggregated.raters_count') }}
+        as avg_rating,
     {{ impraise_is_small_group('aggregated.raters_count') }} as is_suppressed
 from aggregated
 left join topics

@@ -1,0 +1,58 @@
+"""Undo the one way a killed load can leave a row twice in the warehouse.
+
+dlt loads a merge table's files into a staging table, truncated once per load package,
+then merges staging into the final table. When a run is killed after a file reached the
+staging table but before dlt recorded that job as done, the run that finishes the
+package loads that file again: staging then holds exact copies of the same rows (same
+`_dlt_id`), and the merge, which dedupes by primary key and then selects rows by
+`_dlt_id`, inserts every copy. So after a package left by a killed run is loaded, rows
+sharing a `_dlt_id` are collapsed back into one. A row's `_dlt_id` is unique in a
+healthy table (it is made when the row is normalized), so nothing else is touched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dlt
+
+_COPIES = "_impraise_row_copies"
+
+
+def remove_duplicate_rows(pipeline: dlt.Pipeline) -> dict[str, int]:
+    """Collapse rows sharing a `_dlt_id` in every data table; returns rows removed per table.
+
+    Every schema the pipeline knows is checked: after a first run was killed, the
+    pipeline may not have a default schema yet.
+    """
+    removed: dict[str, int] = {}
+    for schema_name in pipeline.schema_names:
+        schema = pipeline.schemas[schema_name]
+        tables = [
+            name
+            for name in schema.data_table_names(seen_data_only=True)
+            if "_dlt_id" in schema.get_table_columns(name)
+        ]
+        with pipeline.sql_client(schema_name) as client:
+            for name in tables:
+                count = _collapse(client, client.make_qualified_table_name(name))
+                if count:
+                    removed[name] = count
+    return removed
+
+
+def _collapse(client: Any, table: str) -> int:
+    duplicated = f"SELECT _dlt_id FROM {table} GROUP BY _dlt_id HAVING count(*) > 1"
+    rows = client.execute_sql(f"SELECT count(*) FROM {table} WHERE _dlt_id IN ({duplicated})")
+    if not rows or not rows[0][0]:
+        return 0
+    with client.begin_transaction():
+        client.execute_sql(
+            f"CREATE TEMPORARY TABLE {_COPIES} AS SELECT DISTINCT * FROM {table} "
+            f"WHERE _dlt_id IN ({duplicated})"
+        )
+        kept = client.execute_sql(f"SELECT count(*) FROM {_COPIES}")[0][0]
+        client.execute_sql(f"DELETE FROM {table} WHERE _dlt_id IN (SELECT _dlt_id FROM {_COPIES})")
+        client.execute_sql(f"INSERT INTO {table} SELECT * FROM {_COPIES}")
+        client.execute_sql(f"DROP TABLE {_COPIES}")
+    return int(rows[0][0]) - int(kept)

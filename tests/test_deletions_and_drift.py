@@ -1,0 +1,141 @@
+"""What the API cannot tell us, handled through to the marts: records that vanish
+(found by --full-refresh, marked `_deleted_at`, left out of the marts, their history
+closed) and a schema that drifts (new fields, numbers that turn into strings, fields
+that stop coming). `dbt build` runs as the README says, and must keep passing."""
+
+from __future__ import annotations
+
+import json
+
+from impraise_simulator import Organisation
+
+from tests.support.dbt import run_dbt
+from tests.support.pipeline import PipelineWorkspace, Run
+from tests.support.truth import assert_raw_matches_source, live_rows
+
+TOKEN = "tkn-drift-6a2e90d4"
+DELETED_AT = "_deleted_at"
+
+
+def dbt_build(workspace: PipelineWorkspace) -> None:
+    env = {"IMPRAISE_DUCKDB_PATH": str(workspace.duckdb_path)}
+    build = run_dbt(["build"], env, workspace.dbt_dir)
+    assert build.returncode == 0, build.output[-8000:]
+
+
+def run_ok(workspace: PipelineWorkspace, server, *args: str) -> Run:
+    run = workspace.run(server, *args, token=TOKEN, timeout=180)
+    assert run.returncode == 0, run.output
+    return run
+
+
+def rarely_referenced_users(org: Organisation, count: int) -> list[str]:
+    """Users nobody reports to and no team is led by, least referenced first."""
+    users = org.records("users")
+    bosses = {u["managerId"] for u in users} | {t["leadId"] for t in org.records("teams")}
+    others = "".join(json.dumps(org.records(b)) for b in org.buckets if b != "users")
+    candidates = [u["id"] for u in users if u["id"] not in bosses]
+    return sorted(candidates, key=others.count)[:count]
+
+
+def test_deleted_records_leave_the_marts_and_may_come_back(
+    simulator, small_org, workspace: PipelineWorkspace
+):
+    server = simulator(org=small_org, token=TOKEN, rate_limit=0)
+    run_ok(workspace, server)
+    dbt_build(workspace)  # the snapshot sees every user alive
+    gone_users = rarely_referenced_users(small_org, 2)
+    assert len(gone_users) == 2
+    gone_feedback = [r["id"] for r in small_org.records("feedback")[5:8]]
+    removed = {
+        "users": [r for r in small_org.records("users") if r["id"] in gone_users],
+        "feedback": [r for r in small_org.records("feedback") if r["id"] in gone_feedback],
+    }
+    for bucket, records in removed.items():
+        for record in records:
+            small_org.delete(bucket, record["id"])
+    small_org.mutate_users(3, seed=41)
+
+    # An incremental run cannot see deletions; a full refresh does.
+    run_ok(workspace, server)
+    run = run_ok(workspace, server, "--full-refresh")
+    assert "users: 2 rows no longer at the source, marked _deleted_at" in run.stdout
+    assert "feedback: 3 rows no longer at the source, marked _deleted_at" in run.stdout
+    for bucket, ids in (("users", gone_users), ("feedback", gone_feedback)):
+        marked = {r["id"] for r in workspace.table(bucket) if r[DELETED_AT] is not None}
+        assert marked == set(ids), bucket
+    assert_raw_matches_source(workspace, small_org)  # the live rows are exactly the source
+
+    dbt_build(workspace)
+    in_marts = {row[0] for row in workspace.query("select user_id from analytics.dim_users")}
+    assert in_marts == {u["id"] for u in small_org.records("users")}
+    feedback = {row[0] for row in workspace.query("select feedback_id from analytics.fct_feedback")}
+    assert not feedback & set(gone_feedback)
+    assert len(feedback) == len(small_org.records("feedback"))
+    history = workspace.query(
+        "select user_id, count(*), count(valid_to) from analytics.dim_users_history "
+        f"where user_id in ('{gone_users[0]}', '{gone_users[1]}') group by user_id"
+    )
+    assert len(history) == 2 and all(versions == closed for _, versions, closed in history)
+
+    # They come back: one with a fresh updatedAt (an incremental run sees it), one with
+    # its old one (only a full refresh does).
+    fresh = {k: v for k, v in removed["users"][0].items() if k != "updatedAt"}
+    small_org.add("users", fresh)
+    small_org.add("feedback", removed["feedback"][0])
+    run_ok(workspace, server)
+    assert gone_users[0] in {r["id"] for r in live_rows(workspace, "users")}
+    run = run_ok(workspace, server, "--full-refresh")
+    assert "users: " not in run.stdout.split("loaded into")[0].split("total")[-1]
+    live_feedback = {r["id"] for r in live_rows(workspace, "feedback")}
+    assert gone_feedback[0] in live_feedback and gone_feedback[1] not in live_feedback
+    assert_raw_matches_source(workspace, small_org)
+
+
+def test_schema_drift_lands_and_dbt_keeps_building(
+    simulator, small_org, workspace: PipelineWorkspace
+):
+    server = simulator(org=small_org, token=TOKEN, rate_limit=0)
+    run_ok(workspace, server)
+    # A new field on every user.
+    small_org.add_field("users", "department", lambda user: f"dept-{user['id'][-2:]}")
+    # Ratings that turn into strings: one parses as a number, one does not.
+    rated = [r for r in small_org.records("review_answers") if r["rating"] is not None]
+    as_digit, as_word = rated[0], rated[1]
+    small_org.update("review_answers", as_digit["id"], rating=str(as_digit["rating"]))
+    small_org.update("review_answers", as_word["id"], rating="four")
+    # A field that stops coming: every topic changes and no longer has `category`.
+    for topic in small_org.records("topics"):
+        small_org.delete("topics", topic["id"])
+        small_org.add(
+            "topics", {k: v for k, v in topic.items() if k not in ("category", "updatedAt")}
+        )
+    run_ok(workspace, server)
+
+    assert_raw_matches_source(workspace, small_org)  # variants count as the field
+    columns = {
+        (table, column): nullable
+        for table, column, nullable in workspace.query(
+            "select table_name, column_name, is_nullable from information_schema.columns "
+            "where table_schema = 'impraise_raw'"
+        )
+    }
+    assert ("users", "department") in columns
+    assert ("review_answers", "rating__v_text") in columns
+    answers = {r["id"]: r for r in workspace.table("review_answers")}
+    # dlt coerces a numeric string into the declared bigint column; text that is no
+    # number goes to the variant column, and the bigint stays null for that row.
+    digit_row, word_row = answers[as_digit["id"]], answers[as_word["id"]]
+    assert (digit_row["rating"], digit_row["rating__v_text"]) == (as_digit["rating"], None)
+    assert (word_row["rating"], word_row["rating__v_text"]) == (None, "four")
+    assert columns[("topics", "category")] == "YES"
+    assert all(r["category"] is None for r in workspace.table("topics"))
+
+    dbt_build(workspace)
+    staged = dict(
+        workspace.query(
+            "select review_answer_id, rating from analytics_staging.stg_impraise__review_answers "
+            f"where review_answer_id in ('{as_digit['id']}', '{as_word['id']}')"
+        )
+    )
+    assert staged == {as_digit["id"]: as_digit["rating"], as_word["id"]: None}

@@ -1,0 +1,157 @@
+"""The token appears nowhere, and PII mode keeps names and emails out of the warehouse.
+
+The token and salt are made up at run time, so no file of the repository can hold them
+by accident (this test's own source included). One pipeline goes through a clean run
+in PII mode, dbt, a failing bucket, a killed run and its recovery, and a refused token;
+another fails while loading. Then every output, every file dlt wrote (state, trace,
+load packages: bytes, pickles included), every text column of every table (dlt's own
+`_dlt_*` tables too), dbt's target/ and logs/, and every tracked file are searched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import duckdb
+from impraise_simulator import BUCKETS
+
+from tests.support.dbt import DbtRun, run_dbt
+from tests.support.pipeline import REPO_ROOT, PipelineWorkspace, Run
+from tests.support.tally import TALLY
+from tests.support.truth import assert_raw_matches_source, compare_bucket
+
+TEXT_TYPES = ("VARCHAR", "JSON")
+
+
+def files_holding(root: Path, needles: list[bytes]) -> list[str]:
+    found = []
+    for path in root.rglob("*"):
+        if path.is_file():
+            content = path.read_bytes()
+            found += [f"{path}: {n!r}" for n in needles if n in content]
+            TALLY.add(secret_scans=1)
+    return found
+
+
+def columns_holding(database: Path, needles: list[str]) -> list[str]:
+    """Every text column of every table, in every schema, that contains a needle."""
+    found = []
+    with duckdb.connect(str(database), read_only=True) as connection:
+        columns = connection.execute(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            f"where data_type in {TEXT_TYPES}"
+        ).fetchall()
+        for schema, table, column in columns:
+            for needle in needles:
+                hits = connection.execute(
+                    f'select count(*) from "{schema}"."{table}" where contains("{column}", ?)',
+                    [needle],
+                ).fetchone()[0]
+                if hits:
+                    found.append(f"{schema}.{table}.{column}")
+            TALLY.add(secret_scans=1)
+    return found
+
+
+def digest(salt: str, value: str) -> str:
+    return hashlib.sha256(salt.encode() + value.encode()).hexdigest()
+
+
+def test_the_token_appears_nowhere_and_pii_is_digested(simulator, small_org, tmp_path: Path):
+    token = f"tkn-{secrets.token_hex(16)}"
+    wrong = f"tkn-{secrets.token_hex(16)}"
+    salt = secrets.token_hex(16)
+    server = simulator(org=small_org, token=token, rate_limit=0)
+    workspace = PipelineWorkspace(tmp_path / "main")
+    env = {"SOURCES__IMPRAISE__PII_SALT": salt, "SOURCES__IMPRAISE__MAX_ITEMS": "200"}
+    outputs: list[Run | DbtRun] = []
+
+    def run(*args: str, expect: int, **kwargs) -> Run:
+        result = workspace.run(server, *args, token=token, env=env, timeout=180, **kwargs)
+        assert result.returncode == expect, result.output
+        outputs.append(result)
+        return result
+
+    # A clean run, in PII mode.
+    run(expect=0)
+    users = small_org.records("users")
+    expected = [
+        u | {"name": digest(salt, u["name"]), "email": digest(salt, u["email"])} for u in users
+    ]
+    assert compare_bucket(workspace, "users", expected) == []
+    assert_raw_matches_source(workspace, small_org, [b for b in BUCKETS if b != "users"])
+    loaded = workspace.table("users")
+    assert not {u["email"] for u in users} & {r["email"] for r in loaded}
+    assert all(len(r["name"]) == 64 for r in loaded)
+
+    # dbt over digested people: ids are untouched, so the marts still join.
+    build = run_dbt(
+        ["build"], {"IMPRAISE_DUCKDB_PATH": str(workspace.duckdb_path)}, workspace.dbt_dir
+    )
+    outputs.append(build)
+    assert build.returncode == 0, build.output[-8000:]
+    dim_users = {row[0] for row in workspace.query("select user_id from analytics.dim_users")}
+    assert dim_users == {u["id"] for u in users}
+
+    # A bucket that fails after its retries.
+    small_org.mutate_users(3, seed=51)
+    server.inject("503", bucket="feedback", count=1000)
+    run(expect=4)
+    server.clear_faults()
+
+    # A run killed mid-extract, then the run that recovers.
+    process = workspace.start(
+        server, token=token, env={**env, "SOURCES__IMPRAISE__MAX_ITEMS": "20"}
+    )
+    deadline = time.monotonic() + 60
+    while not any(r.bucket for r in server.request_log[-5:]) and process.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    stdout, stderr = process.communicate(timeout=30)
+    outputs.append(Run(process.returncode, stdout, stderr))
+    TALLY.add(runs_killed=1)
+    run(expect=0)
+
+    # A refused token: the wrong one is not echoed either.
+    refused = workspace.run(server, token=wrong, env=env, timeout=60)
+    assert refused.returncode == 3 and "refused the token" in refused.stderr
+    outputs.append(refused)
+
+    # A load that fails (the warehouse path is a directory): the exception's message.
+    broken = PipelineWorkspace(tmp_path / "broken")
+    broken.duckdb_path.mkdir(parents=True)
+    failed = broken.run(server, "--buckets", "users", token=token, env=env, timeout=120)
+    assert failed.returncode == 1 and "step failed" in failed.stderr, failed.output
+    outputs.append(failed)
+
+    secrets_ = [token, wrong, salt]
+    for result in outputs:
+        for secret in secrets_:
+            assert secret not in result.output
+        TALLY.add(secret_scans=1)
+    needles = [s.encode() for s in secrets_]
+    for root in (workspace.root / "dlt", broken.root / "dlt", workspace.dbt_dir):
+        assert root.is_dir()
+        assert files_holding(root, needles) == [], root
+    # The scan does read dlt's pickled trace: a value that is not secret is found there.
+    assert files_holding(workspace.pipeline_dir, [server.url.encode()])
+    assert columns_holding(workspace.duckdb_path, secrets_) == []
+    assert columns_holding(workspace.duckdb_path, [users[0]["id"]])  # the scan sees data
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=REPO_ROOT, capture_output=True, check=True
+    ).stdout.split(b"\0")
+    for name in filter(None, tracked):
+        path = REPO_ROOT / name.decode()
+        if path.is_file():
+            content = path.read_bytes()
+            assert not any(n in content for n in needles), name
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", ".dlt/secrets.toml"], cwd=REPO_ROOT, check=False
+    )
+    assert ignored.returncode == 0, ".dlt/secrets.toml is not git-ignored"
