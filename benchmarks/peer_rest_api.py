@@ -21,18 +21,9 @@ import dlt
 import requests
 from dlt.sources.helpers.requests import Client
 from dlt.sources.rest_api import rest_api_source
+from impraise_simulator import BUCKETS
 from requests.adapters import HTTPAdapter
 
-BUCKETS = (
-    "users",
-    "teams",
-    "topics",
-    "feedback",
-    "feedback_requests",
-    "reviews",
-    "review_participants",
-    "review_answers",
-)
 PAGE_SIZE = 1000
 
 

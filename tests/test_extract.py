@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from impraise_simulator import BUCKETS, Organisation
+from impraise_simulator import BUCKETS, ROOT_SHAPES, Organisation
 
 from tests.support.pipeline import PipelineWorkspace, as_instant, peak_per_window
 from tests.support.truth import assert_raw_matches_source
@@ -38,20 +38,7 @@ def test_child_tables_hold_nested_lists(simulator, small_org, workspace: Pipelin
     assert workspace.query("select count(*) from impraise_raw.users__team_ids")[0][0] == expected
 
 
-@pytest.mark.parametrize(
-    "shape",
-    [
-        "routes",
-        "array",
-        "data",
-        "bare",
-        "urls",
-        "objects_path",
-        "objects_href",
-        "objects_url",
-        "objects_name",
-    ],
-)
+@pytest.mark.parametrize("shape", ROOT_SHAPES)
 def test_every_root_listing_shape(simulator, small_org, workspace: PipelineWorkspace, shape):
     server = simulator(org=small_org, token=TOKEN, rate_limit=0, root_shape=shape)
     run = workspace.run(server, "--buckets", "users,teams", token=TOKEN)
