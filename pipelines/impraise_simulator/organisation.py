@@ -8,6 +8,7 @@ mutate the organisation while the server is serving it.
 
 from __future__ import annotations
 
+import gc
 import random
 import re
 import threading
@@ -75,6 +76,9 @@ class Organisation:
                 [entry[3] for entry in entries],
             )
             entries.clear()  # free the tuples before the next bucket's columns are built
+        # The records live as long as the server does: keeping millions of them out of
+        # the garbage collector's scans avoids pauses of 30 ms and more while serving.
+        gc.freeze()
         return cls(stores)
 
     def copy(self) -> Organisation:

@@ -9,21 +9,22 @@ warning. All requests of a run share one client and one rate limiter.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import dlt
 from dlt.common.configuration.resolve import resolve_configuration
 from dlt.common.configuration.specs import RuntimeConfiguration
+from dlt.common.storages.load_package import load_package_state
 from dlt.common.typing import TSecretStrValue
 from dlt.extract import DltResource
-from dlt.extract.hints import make_nested_hints
 
 from .buckets import ReadOptions, read_bucket
 from .client import ImpraiseClient, RetryPolicy
+from .columnar import CHILD_KEY_COLUMNS, page_items
 from .errors import ImpraiseError
-from .pii import PII_BUCKET, pseudonymiser
+from .pii import PII_BUCKET, Record, pseudonymiser
 from .rate_limit import SlidingWindowLimiter
 from .routes import bucket_names
 from .settings import (
@@ -103,13 +104,11 @@ def impraise(
         full_refresh=full_refresh,
     )
     listed = bucket_names(client.get_root())
+    pseudonymise = pseudonymiser(pii_salt) if pii_salt else None
     resources = [
-        bucket_resource(name, options) for name in select_buckets(listed, buckets, exclude)
+        bucket_resource(name, options, pseudonymise if name == PII_BUCKET else None)
+        for name in select_buckets(listed, buckets, exclude)
     ]
-    if pii_salt:
-        for resource in resources:
-            if resource.name == PII_BUCKET:
-                resource.add_map(pseudonymiser(pii_salt))
     return resources
 
 
@@ -128,29 +127,42 @@ def select_buckets(
     return [name for name in chosen if name not in set(exclude or ())]
 
 
-def bucket_resource(bucket: str, options: ReadOptions) -> DltResource:
-    """The merge resource of one bucket; unknown buckets get no column hints."""
+def bucket_resource(
+    bucket: str, options: ReadOptions, prepare: Callable[[Record], Record] | None = None
+) -> DltResource:
+    """The merge resource of one bucket; unknown buckets get no column hints.
+
+    `prepare` rewrites each record before it is loaded (pseudonymisation).
+    """
     if bucket not in KNOWN_BUCKETS:
         logger.warning(
             "bucket '%s' is not one impraise-elt knows: loading it generically "
             "(merge on id, cursor on updatedAt when present)",
             bucket,
         )
-    nested = {
-        field: make_nested_hints(columns=columns)
-        for field, columns in child_columns(bucket).items()
-    }
 
     def read_pages():
-        yield from read_bucket(bucket, options, dlt.current.resource_state())
+        load_id = load_package_state()["load_id"]
+        for records in read_bucket(bucket, options, dlt.current.resource_state()):
+            if prepare is not None:
+                records = [prepare(record) for record in records]
+            for table_name, rows in page_items(bucket, records, load_id):
+                yield dlt.mark.with_table_name(rows, table_name)
 
-    return dlt.resource(
-        read_pages,
-        name=bucket,
+    resource = dlt.resource(read_pages, name=bucket, write_disposition="merge", parallelized=True)()
+    # Each table's hints are a variant of the resource's: the child tables, which this
+    # resource yields too, must not inherit the bucket's columns and primary key.
+    resource.apply_hints(
         table_name=bucket,
         primary_key="id",
-        write_disposition="merge",
         columns=table_columns(bucket),
-        nested_hints=nested or None,
-        parallelized=True,
-    )()
+        create_table_variant=True,
+    )
+    for field, columns in child_columns(bucket).items():
+        resource.apply_hints(
+            table_name=f"{bucket}__{field}",
+            write_disposition="append",
+            columns={**columns, **CHILD_KEY_COLUMNS},
+            create_table_variant=True,
+        )
+    return resource

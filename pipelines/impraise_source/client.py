@@ -175,6 +175,7 @@ class ImpraiseClient:
             )
         if status == 429:
             self.stats.add(bucket, throttled=1)
+            self.limiter.widen()
             retry_after = _seconds(response.headers.get("Retry-After"))
             if retry_after is not None:
                 self.limiter.pause(retry_after)

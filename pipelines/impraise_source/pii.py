@@ -14,12 +14,14 @@ from typing import Any
 PII_BUCKET = "users"
 PII_FIELDS = ("name", "email")
 
+Record = dict[str, Any]
 
-def pseudonymiser(salt: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """A dlt map step replacing PII fields of a user record with salted digests."""
+
+def pseudonymiser(salt: str) -> Callable[[Record], Record]:
+    """Replaces the PII fields of a user record with salted digests."""
     prefix = salt.encode("utf-8")
 
-    def pseudonymise(record: dict[str, Any]) -> dict[str, Any]:
+    def pseudonymise(record: Record) -> Record:
         for field in PII_FIELDS:
             value = record.get(field)
             if isinstance(value, str):

@@ -17,18 +17,25 @@ class SlidingWindowLimiter:
     """Allow at most `max_requests` acquisitions in any window of `window_seconds`.
 
     `margin_seconds` widens the window on the client side: the server stamps a request
-    when it arrives, slightly later and with some jitter, so pacing to exactly one second
-    could let seven arrivals share one of the server's windows.
+    when it arrives, later than the limiter let it go and with some jitter (thread
+    scheduling here, the network, pauses on the server), so pacing to exactly one second
+    could let seven arrivals share one of the server's windows. Each 429 shows the jitter
+    exceeded the margin, so `widen` adds `MARGIN_STEP` to it, up to `MAX_MARGIN`.
     """
 
+    MARGIN_STEP = 0.05
+    MAX_MARGIN = 0.25
+
     def __init__(
-        self, max_requests: float, window_seconds: float = 1.0, margin_seconds: float = 0.03
+        self, max_requests: float, window_seconds: float = 1.0, margin_seconds: float = 0.05
     ) -> None:
         if max_requests <= 0:
             raise ValueError(f"requests_per_second must be positive, got {max_requests}")
         # A fractional quota (e.g. 2.5/s) is kept exact by scaling the window.
         self._slots = max(1, int(max_requests))
-        self._window = window_seconds * self._slots / max_requests + margin_seconds
+        self._base_window = window_seconds * self._slots / max_requests
+        self.margin = margin_seconds
+        self._window = self._base_window + margin_seconds
         self._sent: deque[float] = deque()
         self._paused_until = 0.0
         self._lock = threading.Lock()
@@ -47,6 +54,12 @@ class SlidingWindowLimiter:
                 if wait <= 0:
                     wait = self._window - (now - self._sent[0])
             time.sleep(wait)
+
+    def widen(self) -> None:
+        """The server saw too many requests in one window: keep them further apart."""
+        with self._lock:
+            self.margin = min(self.MAX_MARGIN, self.margin + self.MARGIN_STEP)
+            self._window = self._base_window + self.margin
 
     def pause(self, seconds: float) -> None:
         """Hold every caller back for `seconds`: the server asked us to (Retry-After)."""

@@ -28,7 +28,7 @@ _TEXT: TColumnSchema = {"data_type": "text", "nullable": True}
 _BOOL: TColumnSchema = {"data_type": "bool", "nullable": True}
 _BIGINT: TColumnSchema = {"data_type": "bigint", "nullable": True}
 
-_COMMON = {"id": "text", "created_at": "timestamp", "updated_at": "timestamp"}
+COMMON_COLUMNS = {"id": "text", "created_at": "timestamp", "updated_at": "timestamp"}
 
 # Scalar fields per bucket, by their snake_case warehouse name.
 BUCKET_COLUMNS: dict[str, dict[str, str]] = {
@@ -110,7 +110,7 @@ def _columns(types: dict[str, str]) -> dict[str, TColumnSchema]:
 
 def table_columns(bucket: str) -> dict[str, TColumnSchema]:
     """Column hints for a bucket's table: shared, bucket-specific and bookkeeping columns."""
-    columns = _columns({**_COMMON, **BUCKET_COLUMNS.get(bucket, {})})
+    columns = _columns({**COMMON_COLUMNS, **BUCKET_COLUMNS.get(bucket, {})})
     columns["id"]["nullable"] = False
     columns[DELETED_AT_COLUMN] = {"name": DELETED_AT_COLUMN, **_TIMESTAMP}
     return columns

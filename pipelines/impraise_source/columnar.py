@@ -1,0 +1,246 @@
+"""Pages as tables: the normalizing done while the extract waits on the API.
+
+At the rate limit the extract spends nearly all its time waiting, while dlt's JSON
+normalizer, which ran after it, took 161 s to unnest 5.4M records. So each page is
+split here into the bucket's rows and one set of rows per nested list, with the keys
+dlt's relational normalizer would give them (`_dlt_id`; `_dlt_parent_id`,
+`_dlt_list_idx` and `_dlt_root_id` on child rows, the parent being the root). Where
+the values match the declared columns, the rows are Arrow tables, which dlt writes to
+parquet during the extract and its normalize step only moves. Where they do not (an
+unknown field, a value of another type), they stay dicts, which dlt's JSON normalizer
+types as usual, adding columns and variant columns.
+
+dlt cannot take nested tables from a resource, so the child tables are tables of their
+own, appended to: a child row belongs to the version of its parent whose `_dlt_id` it
+carries, and `children.remove_superseded` deletes those of replaced versions after the
+load, as dlt's merge does for nested tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import pyarrow as pa
+from dlt.common.normalizers.json.helpers import get_nested_row_hash
+from dlt.common.normalizers.utils import generate_dlt_ids
+from dlt.common.schema.typing import TColumnSchema
+
+from .settings import BUCKET_CHILD_COLUMNS, BUCKET_COLUMNS, COMMON_COLUMNS
+from .timestamps import parse_instant
+
+ROW_KEY = "_dlt_id"
+LOAD_ID = "_dlt_load_id"
+PARENT_KEY = "_dlt_parent_id"
+LIST_INDEX = "_dlt_list_idx"
+ROOT_KEY = "_dlt_root_id"
+# A list of scalars becomes a child table with one column of this name, as in dlt.
+SCALAR_VALUE = "value"
+
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "text": pa.string(),
+    "bool": pa.bool_(),
+    "bigint": pa.int64(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+}
+# The JSON type each declared kind accepts (exactly: a bool is no bigint, as in dlt).
+_JSON_TYPES: dict[str, type] = {"text": str, "bool": bool, "bigint": int, "timestamp": str}
+
+
+def _key_column(name: str, data_type: str) -> TColumnSchema:
+    return {"name": name, "data_type": data_type, "nullable": False}
+
+
+# The keys that link a child row to its parent's version.
+CHILD_KEY_COLUMNS: dict[str, TColumnSchema] = {
+    PARENT_KEY: _key_column(PARENT_KEY, "text"),
+    LIST_INDEX: _key_column(LIST_INDEX, "bigint"),
+    ROW_KEY: {**_key_column(ROW_KEY, "text"), "unique": True},
+    ROOT_KEY: _key_column(ROOT_KEY, "text"),
+}
+
+Record = dict[str, Any]
+
+
+class DoesNotFit(Exception):
+    """A value or field the declared columns do not cover: dlt's JSON path takes over."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One API field and the warehouse column it fills."""
+
+    api_name: str
+    column: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class NestedList:
+    """A list field of a record, loaded as the child table `<bucket>__<column>`."""
+
+    api_name: str
+    table: str
+    # The fields of each entry; a single `value` field for a list of scalars.
+    fields: tuple[Field, ...]
+    of_scalars: bool
+
+
+@dataclass(frozen=True)
+class Layout:
+    fields: tuple[Field, ...]
+    nested: tuple[NestedList, ...]
+    known: frozenset[str]
+
+
+def api_name(column: str) -> str:
+    """The API's camelCase name of a snake_case column: `created_at` -> `createdAt`."""
+    head, *rest = column.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def child_tables(bucket: str) -> dict[str, str]:
+    """The child tables of a known bucket, by the API field they come from."""
+    return {nested.api_name: nested.table for nested in _layout(bucket).nested}
+
+
+@cache
+def _layout(bucket: str) -> Layout:
+    fields = tuple(
+        Field(api_name(column), column, kind)
+        for column, kind in {**COMMON_COLUMNS, **BUCKET_COLUMNS.get(bucket, {})}.items()
+    )
+    nested = tuple(
+        NestedList(
+            api_name(column),
+            f"{bucket}__{column}",
+            tuple(Field(api_name(name), name, kind) for name, kind in entry.items()),
+            of_scalars=set(entry) == {SCALAR_VALUE},
+        )
+        for column, entry in BUCKET_CHILD_COLUMNS.get(bucket, {}).items()
+    )
+    known = frozenset(f.api_name for f in fields) | {n.api_name for n in nested}
+    return Layout(fields, nested, known)
+
+
+def page_items(
+    bucket: str, records: list[Record], load_id: str
+) -> Iterator[tuple[str, pa.Table | list[Record]]]:
+    """The page's rows as (table name, Arrow table or dicts), the bucket's table first.
+
+    `load_id` fills `_dlt_load_id` of the bucket's rows, as dlt's normalizer would.
+    """
+    layout = _layout(bucket)
+    if bucket not in BUCKET_COLUMNS:
+        yield bucket, records
+        return
+    row_ids = generate_dlt_ids(len(records))
+    yield bucket, _bucket_rows(layout, records, row_ids, load_id)
+    for nested in layout.nested:
+        rows = _child_rows(nested, records, row_ids)
+        if rows is not None:
+            yield nested.table, rows
+
+
+def _bucket_rows(
+    layout: Layout, records: list[Record], row_ids: list[str], load_id: str
+) -> pa.Table | list[Record]:
+    if all(layout.known.issuperset(record) for record in records):
+        try:
+            arrays = _arrays(layout.fields, records)
+        except DoesNotFit:
+            pass
+        else:
+            arrays[LOAD_ID] = pa.array([load_id] * len(records), pa.string())
+            arrays[ROW_KEY] = pa.array(row_ids, pa.string())
+            if arrays["id"].null_count == 0:
+                return _table(arrays, required={"id", LOAD_ID, ROW_KEY})
+    lists = {nested.api_name for nested in layout.nested}
+    return [
+        {
+            **{k: v for k, v in record.items() if not (k in lists and isinstance(v, list))},
+            ROW_KEY: row_id,
+        }
+        for record, row_id in zip(records, row_ids, strict=True)
+    ]
+
+
+def _child_rows(
+    nested: NestedList, records: list[Record], row_ids: list[str]
+) -> pa.Table | list[Record] | None:
+    entries: list[Any] = []
+    parents: list[str] = []
+    positions: list[int] = []
+    for record, parent in zip(records, row_ids, strict=True):
+        values = record.get(nested.api_name)
+        # Not a list (drift): the bucket's rows keep it as a column.
+        if isinstance(values, list):
+            entries.extend(values)
+            parents.extend([parent] * len(values))
+            positions.extend(range(len(values)))
+    if not entries:
+        return None
+    keys = {
+        PARENT_KEY: parents,
+        LIST_INDEX: positions,
+        ROW_KEY: [
+            get_nested_row_hash(parent, nested.table, position)
+            for parent, position in zip(parents, positions, strict=True)
+        ],
+        ROOT_KEY: parents,
+    }
+    if nested.of_scalars:
+        entries = [{SCALAR_VALUE: value} for value in entries]
+        fields = (Field(SCALAR_VALUE, SCALAR_VALUE, nested.fields[0].kind),)
+    else:
+        fields = nested.fields
+    try:
+        return _arrow_entries(fields, entries, keys)
+    except DoesNotFit:
+        rows = [entry if isinstance(entry, dict) else {SCALAR_VALUE: entry} for entry in entries]
+        return [
+            {**row, **{name: column[i] for name, column in keys.items()}}
+            for i, row in enumerate(rows)
+        ]
+
+
+def _arrow_entries(
+    fields: tuple[Field, ...], entries: list[Any], keys: dict[str, list[Any]]
+) -> pa.Table:
+    known = {f.api_name for f in fields}
+    if not all(isinstance(entry, dict) and known.issuperset(entry) for entry in entries):
+        raise DoesNotFit
+    arrays = _arrays(fields, entries)
+    for name, values in keys.items():
+        arrays[name] = pa.array(values, _ARROW_TYPES[CHILD_KEY_COLUMNS[name]["data_type"]])
+    return _table(arrays, required=set(keys))
+
+
+def _table(arrays: dict[str, pa.Array], required: set[str]) -> pa.Table:
+    # Nullability as declared, so dlt finds nothing to reconcile with the schema.
+    schema = pa.schema(
+        pa.field(name, array.type, nullable=name not in required) for name, array in arrays.items()
+    )
+    return pa.Table.from_arrays(list(arrays.values()), schema=schema)
+
+
+def _arrays(fields: tuple[Field, ...], rows: list[Record]) -> dict[str, pa.Array]:
+    return {f.column: _array(f.kind, [row.get(f.api_name) for row in rows]) for f in fields}
+
+
+def _array(kind: str, values: list[Any]) -> pa.Array:
+    expected = _JSON_TYPES[kind]
+    if any(value is not None and type(value) is not expected for value in values):
+        raise DoesNotFit
+    if kind == "timestamp":
+        values = [None if value is None else _instant(value) for value in values]
+    return pa.array(values, _ARROW_TYPES[kind])
+
+
+def _instant(value: str) -> Any:
+    try:
+        return parse_instant(value)
+    except ValueError:
+        raise DoesNotFit from None
