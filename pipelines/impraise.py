@@ -20,6 +20,7 @@ import dlt
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.pipeline.exceptions import PipelineStepFailed
 from impraise_source import ConfigurationError, impraise
+from impraise_source.children import remove_superseded
 from impraise_source.deletions import mark_deleted
 from impraise_source.destinations import destination_for, file_format_for
 from impraise_source.errors import BucketFailedError, ImpraiseError, TokenRefusedError
@@ -162,6 +163,7 @@ def run(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     with exclusive_run(Path(pipeline.pipelines_dir) / f"{pipeline_name}.lock"):
         finish_pending(pipeline)
         load_info = pipeline.run(source, loader_file_format=file_format_for(destination))
+        remove_superseded(pipeline, stats.loaded)
         print(format_summary(stats))
         if args.full_refresh and not args.start_date:
             report_deletions(pipeline, source.resources.selected, stats, load_info.loads_ids)
@@ -181,6 +183,7 @@ def finish_pending(pipeline: dlt.Pipeline) -> None:
         print("finishing load packages left by an earlier run that did not complete")
         pipeline.normalize()
         pipeline.load()
+        remove_superseded(pipeline, pipeline.default_schema.data_table_names())
         for table, count in sorted(remove_duplicate_rows(pipeline).items()):
             print(f"{table}: removed {count} copies of rows loaded twice by the interrupted load")
 

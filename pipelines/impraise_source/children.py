@@ -18,6 +18,8 @@ from .columnar import PARENT_KEY, ROW_KEY, child_tables
 
 def remove_superseded(pipeline: dlt.Pipeline, buckets: Iterable[str]) -> dict[str, int]:
     """Delete the child rows of `buckets` whose parent version is gone; counts by table."""
+    if not pipeline.default_schema_name:
+        return {}
     schema = pipeline.default_schema
     loaded = set(schema.data_table_names(seen_data_only=True))
     removed: dict[str, int] = {}

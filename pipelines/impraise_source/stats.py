@@ -54,3 +54,8 @@ class RunStats:
     def failures(self) -> dict[str, str]:
         """Buckets that failed, with their one-line reason."""
         return {name: s.error for name, s in self.buckets.items() if s.error}
+
+    @property
+    def loaded(self) -> list[str]:
+        """Buckets that yielded rows in this run."""
+        return [name for name, s in self.buckets.items() if s.rows and name != ROOT]

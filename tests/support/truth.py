@@ -34,8 +34,9 @@ def compare_bucket(
 ) -> list[str]:
     """Every difference between a bucket's source records and its live raw rows.
 
-    Checks ids (none missing, none extra, none twice), every scalar field, and every
-    nested list, element by element in order, through the child tables.
+    Checks ids (none missing, none extra, none twice), every scalar field, every nested
+    list, element by element in order, through the child tables, and that the child
+    tables hold no rows of replaced versions.
     """
     rows = live_rows(workspace, bucket)
     problems: list[str] = []
@@ -50,6 +51,12 @@ def compare_bucket(
         for table in workspace.tables()
         if table.startswith(f"{bucket}__")
     }
+    # A child row belongs to one version of its parent; none may outlive it.
+    versions = {row["_dlt_id"] for row in workspace.table(bucket)}
+    for column, by_parent in children.items():
+        orphans = sum(len(rows) for parent, rows in by_parent.items() if parent not in versions)
+        if orphans:
+            problems.append(f"{bucket}__{column}: {orphans} rows of replaced versions")
     for record in records:
         row = by_id.get(record["id"])
         if row is None:
