@@ -160,7 +160,8 @@ def test_a_second_run_refuses_while_one_runs(simulator, larger_org, workspace: P
 
 
 def _replayable(workspace: PipelineWorkspace) -> list[Path]:
-    """Bucket files of the pending package in staging whose table is not merged yet."""
+    """Files of the pending package that a resumed load would load again and double: a
+    child table's (appended to) or a bucket's in staging whose table is not merged yet."""
     packages = _packages(workspace.pipeline_dir / "load" / "normalized")
     done = [job for package in packages for job in (package / "completed_jobs").glob("*")]
     # A merge job exists (queued, running or done) once its table chain is loaded.
@@ -169,12 +170,11 @@ def _replayable(workspace: PipelineWorkspace) -> list[Path]:
     def root_table(job: Path) -> str:
         return job.name.split(".")[0].split("__")[0]
 
-    # dlt's merge dedupes nested tables' rows by _dlt_id; a bucket's own rows it does not.
     merging = {root_table(job) for job in merges}
     return [
         job
         for job in done
-        if job.suffix == ".parquet" and "__" not in job.name and root_table(job) not in merging
+        if job.suffix == ".parquet" and ("__" in job.name or root_table(job) not in merging)
     ]
 
 

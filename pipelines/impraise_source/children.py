@@ -10,32 +10,39 @@ so each child table holds the entries of the current versions only.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import dlt
 
 from .columnar import PARENT_KEY, ROW_KEY, child_tables
 
 
-def remove_superseded(pipeline: dlt.Pipeline, buckets: Iterable[str]) -> dict[str, int]:
-    """Delete the child rows of `buckets` whose parent version is gone; counts by table."""
-    if not pipeline.default_schema_name:
-        return {}
-    schema = pipeline.default_schema
-    loaded = set(schema.data_table_names(seen_data_only=True))
+def remove_superseded(
+    pipeline: dlt.Pipeline, buckets: Iterable[str] | None = None
+) -> dict[str, int]:
+    """Delete the child rows of `buckets` whose parent version is gone; counts by table.
+
+    Without `buckets`, every bucket of every schema the pipeline knows is checked (after
+    a killed run, the pipeline may not have a default schema yet).
+    """
     removed: dict[str, int] = {}
-    with pipeline.sql_client() as client:
-        for bucket in buckets:
-            for table in child_tables(bucket).values():
-                if bucket not in loaded or table not in loaded:
-                    continue
-                child = client.make_qualified_table_name(table)
-                parent = client.make_qualified_table_name(bucket)
-                orphaned = (
-                    f"NOT EXISTS (SELECT 1 FROM {parent} AS p "
-                    f"WHERE p.{ROW_KEY} = {child}.{PARENT_KEY})"
-                )
-                count = client.execute_sql(f"SELECT count(*) FROM {child} WHERE {orphaned}")[0][0]
-                if count:
-                    client.execute_sql(f"DELETE FROM {child} WHERE {orphaned}")
-                    removed[table] = int(count)
+    for schema_name in pipeline.schema_names:
+        loaded = set(pipeline.schemas[schema_name].data_table_names(seen_data_only=True))
+        with pipeline.sql_client(schema_name) as client:
+            for bucket in loaded if buckets is None else buckets:
+                for table in child_tables(bucket).values():
+                    if bucket in loaded and table in loaded:
+                        count = _delete_orphans(client, table, bucket)
+                        if count:
+                            removed[table] = count
     return removed
+
+
+def _delete_orphans(client: Any, table: str, bucket: str) -> int:
+    child = client.make_qualified_table_name(table)
+    parent = client.make_qualified_table_name(bucket)
+    orphaned = f"NOT EXISTS (SELECT 1 FROM {parent} AS p WHERE p.{ROW_KEY} = {child}.{PARENT_KEY})"
+    count = int(client.execute_sql(f"SELECT count(*) FROM {child} WHERE {orphaned}")[0][0])
+    if count:
+        client.execute_sql(f"DELETE FROM {child} WHERE {orphaned}")
+    return count
