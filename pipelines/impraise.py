@@ -183,7 +183,7 @@ def finish_pending(pipeline: dlt.Pipeline) -> None:
         print("finishing load packages left by an earlier run that did not complete")
         pipeline.normalize()
         pipeline.load()
-        remove_superseded(pipeline, pipeline.default_schema.data_table_names())
+        remove_superseded(pipeline)
         for table, count in sorted(remove_duplicate_rows(pipeline).items()):
             print(f"{table}: removed {count} copies of rows loaded twice by the interrupted load")
 
