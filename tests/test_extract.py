@@ -218,6 +218,21 @@ def test_new_field_becomes_a_column(simulator, small_org, workspace: PipelineWor
     assert_raw_matches_source(workspace, small_org, ["users"])
 
 
+def test_a_new_field_in_nested_entries_becomes_a_child_column(
+    simulator, small_org, workspace: PipelineWorkspace
+):
+    """Pages the declared columns do not cover go through dlt's JSON normalizer."""
+    server = simulator(org=small_org, token=TOKEN, rate_limit=0)
+    assert workspace.run(server, token=TOKEN).returncode == 0
+    asked = next(r for r in small_org.records("feedback_requests") if len(r["recipients"]) > 1)
+    reminded = [{**entry, "reminderCount": 2} for entry in asked["recipients"]]
+    small_org.update("feedback_requests", asked["id"], recipients=reminded)
+    assert workspace.run(server, token=TOKEN).returncode == 0
+    rows = workspace.table("feedback_requests__recipients")
+    assert sum(row.get("reminder_count") == 2 for row in rows) == len(reminded)
+    assert_raw_matches_source(workspace, small_org, ["feedback_requests"])
+
+
 def test_refused_token(simulator, small_org, workspace: PipelineWorkspace):
     server = simulator(org=small_org, token=TOKEN, rate_limit=0)
     wrong = "wrong-token-5be1f0aa"

@@ -53,8 +53,10 @@ def _key_column(name: str, data_type: str) -> TColumnSchema:
     return {"name": name, "data_type": data_type, "nullable": False}
 
 
-# The keys that link a child row to its parent's version.
+# The keys that link a child row to its parent's version. Child tables are top-level
+# tables to dlt, whose JSON normalizer gives every such row a load id: so do we.
 CHILD_KEY_COLUMNS: dict[str, TColumnSchema] = {
+    LOAD_ID: _key_column(LOAD_ID, "text"),
     PARENT_KEY: _key_column(PARENT_KEY, "text"),
     LIST_INDEX: _key_column(LIST_INDEX, "bigint"),
     ROW_KEY: {**_key_column(ROW_KEY, "text"), "unique": True},
@@ -130,7 +132,7 @@ def page_items(
 ) -> Iterator[tuple[str, pa.Table | list[Record]]]:
     """The page's rows as (table name, Arrow table or dicts), the bucket's table first.
 
-    `load_id` fills `_dlt_load_id` of the bucket's rows, as dlt's normalizer would.
+    `load_id` fills `_dlt_load_id`, as dlt's normalizer would.
     """
     layout = _layout(bucket)
     if bucket not in BUCKET_COLUMNS:
@@ -139,7 +141,7 @@ def page_items(
     row_ids = generate_dlt_ids(len(records))
     yield bucket, _bucket_rows(layout, records, row_ids, load_id)
     for nested in layout.nested:
-        rows = _child_rows(nested, records, row_ids)
+        rows = _child_rows(nested, records, row_ids, load_id)
         if rows is not None:
             yield nested.table, rows
 
@@ -168,7 +170,7 @@ def _bucket_rows(
 
 
 def _child_rows(
-    nested: NestedList, records: list[Record], row_ids: list[str]
+    nested: NestedList, records: list[Record], row_ids: list[str], load_id: str
 ) -> pa.Table | list[Record] | None:
     entries: list[Any] = []
     parents: list[str] = []
@@ -183,6 +185,7 @@ def _child_rows(
     if not entries:
         return None
     keys = {
+        LOAD_ID: [load_id] * len(parents),
         PARENT_KEY: parents,
         LIST_INDEX: positions,
         ROW_KEY: [
