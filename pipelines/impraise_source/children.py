@@ -9,7 +9,7 @@ so each child table holds the entries of the current versions only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection
 from typing import Any
 
 import dlt
@@ -18,7 +18,7 @@ from .columnar import PARENT_KEY, ROW_KEY, child_tables
 
 
 def remove_superseded(
-    pipeline: dlt.Pipeline, buckets: Iterable[str] | None = None
+    pipeline: dlt.Pipeline, buckets: Collection[str] | None = None
 ) -> dict[str, int]:
     """Delete the child rows of `buckets` whose parent version is gone; counts by table.
 
@@ -26,6 +26,8 @@ def remove_superseded(
     a killed run, the pipeline may not have a default schema yet).
     """
     removed: dict[str, int] = {}
+    if buckets is not None and not buckets:
+        return removed  # a run that loaded nothing: no connection to open
     for schema_name in pipeline.schema_names:
         loaded = set(pipeline.schemas[schema_name].data_table_names(seen_data_only=True))
         with pipeline.sql_client(schema_name) as client:
