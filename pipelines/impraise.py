@@ -13,15 +13,12 @@ import logging
 import secrets
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import dlt
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
-from dlt.common.destination import Destination
-from dlt.common.pipeline import ExtractInfo, LoadInfo
-from dlt.extract import DltSource
 from dlt.pipeline.exceptions import PipelineStepFailed
 from impraise_source import ConfigurationError, impraise
 from impraise_source.children import remove_superseded
@@ -42,13 +39,6 @@ EXIT_BUCKET_FAILED = 4
 EXIT_RUN_IN_PROGRESS = 5
 
 DEFAULT_DATASET = "impraise_raw"
-# An extract with fewer rows than this for dlt's JSON normalizer is normalized in this
-# process rather than by the `[normalize] workers` pool. Measured on the 2-core machine
-# (shared, load about 2.5): in-process was faster by 0.55 s at 16k rows, 0.65 s at 55k and
-# 0.5 s at 164k, the pool by 3 s at 548k. Pages extracted as parquet only have their
-# files moved by normalize, which one worker did fastest at every size (0.05-0.09 s
-# against 0.4 s from 16k to 164k rows), so they do not count.
-SMALL_EXTRACT_ROWS = 100_000
 DEMO_USERS = 300
 
 EPILOG = """\
@@ -173,7 +163,7 @@ def run(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     )
     with exclusive_run(Path(pipeline.pipelines_dir) / f"{pipeline_name}.lock"):
         finish_pending(pipeline)
-        load_info = extract_and_load(pipeline, source, destination)
+        load_info = pipeline.run(source, loader_file_format=file_format_for(destination))
         remove_superseded(pipeline, stats.loaded)
         print(format_summary(stats))
         if args.full_refresh and not args.start_date:
@@ -182,41 +172,6 @@ def run(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     for reason in sorted(stats.failures.values()):
         print(f"impraise: error: {reason}", file=sys.stderr)
     return EXIT_BUCKET_FAILED if stats.failures else EXIT_OK
-
-
-def extract_and_load(
-    pipeline: dlt.Pipeline, source: DltSource, destination: Destination
-) -> LoadInfo:
-    """What `pipeline.run` does, one step at a time, so that a small extract is normalized
-    in this process instead of by a pool of worker processes.
-
-    An incremental run that finds nothing new extracts no rows and leaves the state as
-    it was: normalize drops the empty package and load has nothing to do.
-    """
-    if pipeline.config.restore_from_destination:
-        # As `run` does: a state newer than the local one (another machine ran) wins.
-        pipeline.sync_destination()
-    extracted = pipeline.extract(source, loader_file_format=file_format_for(destination))
-    with _single_worker() if _rows_to_normalize(extracted) < SMALL_EXTRACT_ROWS else nullcontext():
-        pipeline.normalize()
-    return pipeline.load()
-
-
-def _rows_to_normalize(extracted: ExtractInfo) -> int:
-    """The rows of the extracted files that dlt's JSON normalizer will read."""
-    return sum(
-        job.items_count
-        for metrics in extracted.metrics.values()
-        for package in metrics
-        for job in package["job_metrics"].values()
-        if not job.file_path.endswith(".parquet")
-    )
-
-
-def _single_worker() -> AbstractContextManager[None]:
-    """Normalize in this process. `pipeline.normalize(workers=1)` is not enough: the
-    configured `[normalize] workers` takes precedence over that argument."""
-    return dlt.config.values({"normalize.workers": 1})
 
 
 def finish_pending(pipeline: dlt.Pipeline) -> None:
