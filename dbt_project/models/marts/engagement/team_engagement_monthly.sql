@@ -3,6 +3,23 @@
     Only members whose account was active that month count, in the headcount and
     in the activity, so every share is at most 1. -#}
 
+{#- (column, condition) of the activity counted per member, then summed per team -#}
+{%- set member_counts = [
+    ('feedback_given', "event_type = 'feedback_given'"),
+    ('feedback_received', "event_type = 'feedback_received'"),
+    ('anonymous_feedback_received', "event_type = 'feedback_received' and is_anonymous"),
+    ('requests_received', "event_type = 'request_received'"),
+    ('requests_answered', "event_type = 'request_received' and is_done"),
+    ('review_tasks_due', "event_type = 'review_task_due'"),
+    ('review_tasks_completed', "event_type = 'review_task_due' and is_done"),
+] -%}
+{#- (column, activity) of the people counts: members with any such activity -#}
+{%- set people_counts = [
+    ('givers_count', 'feedback_given'),
+    ('receivers_count', 'feedback_received'),
+    ('anonymous_feedback_recipients_count', 'anonymous_feedback_received'),
+] -%}
+
 with
 
 teams as (
@@ -69,82 +86,78 @@ team_events as (
         on
             events.user_id = memberships.user_id
             and {{ impraise_in_window('memberships', 'events.occurred_at') }}
-    inner join member_months
-        on
-            memberships.team_id = member_months.team_id
-            and events.user_id = member_months.user_id
-            and events.activity_month = member_months.month
+    -- only the kinds of event a team figure counts
+    where
+        events.event_type in (
+            'feedback_given', 'feedback_received', 'request_received', 'review_task_due'
+        )
 
 ),
 
-headcounts as (
+-- what each person did in each team that month: one row per team, month and
+-- person with activity there. Counting per person first makes the people counts
+-- (givers, receivers) plain counts instead of distinct counts over every event.
+-- Integers, so that their sums per team are typed as a sum of the events would
+-- be (bigint on PostgreSQL).
+member_activity as (
 
     select
+        {% for name, condition in member_counts %}
+            cast({{ impraise_count_if(condition) }} as {{ dbt.type_int() }}) as {{ name }},
+        {% endfor %}
         team_id,
         month,
-        count(*) as active_headcount
-    from member_months
-    group by
-        team_id,
-        month
-
-),
-
-activity as (
-
-    select
-        team_id,
-        month,
-        {{ impraise_count_distinct_if("event_type = 'feedback_given'", 'user_id') }}
-            as givers_count,
-        {{ impraise_count_distinct_if("event_type = 'feedback_received'", 'user_id') }}
-            as receivers_count,
-        {{ impraise_count_if("event_type = 'feedback_given'") }} as feedback_given,
-        {{ impraise_count_if("event_type = 'feedback_received'") }} as feedback_received,
-        {{ impraise_count_if("event_type = 'feedback_received' and is_anonymous") }}
-            as anonymous_feedback_received,
-        {{ impraise_count_distinct_if(
-            "event_type = 'feedback_received' and is_anonymous", 'user_id'
-        ) }}
-            as anonymous_feedback_recipients_count,
-        {{ impraise_count_if("event_type = 'request_received'") }} as requests_received,
-        {{ impraise_count_if("event_type = 'request_received' and is_done") }} as requests_answered,
-        {{ impraise_count_if("event_type = 'review_task_due'") }} as review_tasks_due,
-        {{ impraise_count_if("event_type = 'review_task_due' and is_done") }}
-            as review_tasks_completed
+        user_id
     from team_events
     group by
         team_id,
-        month
+        month,
+        user_id
+
+),
+
+-- per team and month, over the members whose account was active (member_months):
+-- only their activity counts. Matched here, per person, rather than event by
+-- event, which would hold every member month in memory while events stream by.
+team_months as (
+
+    select
+        member_months.team_id,
+        member_months.month,
+        {% for name, activity in people_counts %}
+            count(case when member_activity.{{ activity }} > 0 then 1 end) as {{ name }},
+        {% endfor %}
+        {% for name, condition in member_counts %}
+            sum(member_activity.{{ name }}) as {{ name }},
+        {% endfor %}
+        count(*) as active_headcount
+    from member_months
+    left join member_activity
+        on
+            member_months.team_id = member_activity.team_id
+            and member_months.month = member_activity.month
+            and member_months.user_id = member_activity.user_id
+    group by
+        member_months.team_id,
+        member_months.month
 
 ),
 
 combined as (
 
     select
-        headcounts.team_id,
+        team_months.team_id,
         teams.team_name,
-        headcounts.month,
-        headcounts.active_headcount,
-        {{ impraise_zero_if_missing('activity', [
-            'givers_count',
-            'receivers_count',
-            'feedback_given',
-            'feedback_received',
-            'anonymous_feedback_received',
-            'anonymous_feedback_recipients_count',
-            'requests_received',
-            'requests_answered',
-            'review_tasks_due',
-            'review_tasks_completed',
-        ]) }}
-    from headcounts
+        team_months.month,
+        team_months.active_headcount,
+        {% for name, activity in people_counts %}
+            team_months.{{ name }},
+        {% endfor %}
+        -- a team month without any activity has no sums
+        {{ impraise_zero_if_missing('team_months', member_counts | map('first') | list) }}
+    from team_months
     inner join teams
-        on headcounts.team_id = teams.team_id
-    left join activity
-        on
-            headcounts.team_id = activity.team_id
-            and headcounts.month = activity.month
+        on team_months.team_id = teams.team_id
 
 )
 

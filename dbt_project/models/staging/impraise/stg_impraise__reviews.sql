@@ -3,7 +3,7 @@
 
 with
 
-source as (
+source as {{ impraise_inline_cte() }} (
 
     select
         {{ impraise_field('id', 'string', raw_columns) }} as review_id,
