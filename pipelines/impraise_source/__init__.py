@@ -24,7 +24,7 @@ from .buckets import ReadOptions, read_bucket
 from .client import ImpraiseClient, RetryPolicy
 from .columnar import CHILD_KEY_COLUMNS, page_items
 from .errors import ImpraiseError
-from .pii import PII_BUCKET, Record, pseudonymiser
+from .pii import PII_BUCKET, pseudonymiser
 from .rate_limit import SlidingWindowLimiter
 from .routes import bucket_names
 from .settings import (
@@ -34,7 +34,9 @@ from .settings import (
     DEFAULT_REQUESTS_PER_SECOND,
     KNOWN_BUCKETS,
     MAX_ITEMS,
+    Record,
     child_columns,
+    child_table,
     table_columns,
 )
 from .stats import RunStats
@@ -160,7 +162,7 @@ def bucket_resource(
     )
     for field, columns in child_columns(bucket).items():
         resource.apply_hints(
-            table_name=f"{bucket}__{field}",
+            table_name=child_table(bucket, field),
             write_disposition="append",
             columns={**columns, **CHILD_KEY_COLUMNS},
             create_table_variant=True,

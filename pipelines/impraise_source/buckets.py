@@ -33,7 +33,7 @@ from dlt.common.utils import digest128
 from .client import ImpraiseClient
 from .errors import BucketFailedError, TokenRefusedError
 from .paging import PageReader
-from .settings import CURSOR_FIELD
+from .settings import CURSOR_FIELD, Record
 from .timestamps import format_instant, parse_instant
 
 logger = logging.getLogger("impraise")
@@ -44,8 +44,6 @@ BOUNDARY_KEY = "boundary"
 # More records than this at one instant (a bulk change) keep no digests: they are read
 # and merged again until a later change moves the cursor. One page's worth.
 MAX_BOUNDARY_RECORDS = 1000
-
-Record = dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -17,34 +17,27 @@ import dlt
 from .columnar import PARENT_KEY, ROW_KEY, child_tables
 
 
-def remove_superseded(
-    pipeline: dlt.Pipeline, buckets: Collection[str] | None = None
-) -> dict[str, int]:
-    """Delete the child rows of `buckets` whose parent version is gone; counts by table.
+def remove_superseded(pipeline: dlt.Pipeline, buckets: Collection[str] | None = None) -> None:
+    """Delete the child rows of `buckets` whose parent version is gone.
 
     Without `buckets`, every bucket of every schema the pipeline knows is checked (after
     a killed run, the pipeline may not have a default schema yet).
     """
-    removed: dict[str, int] = {}
     if buckets is not None and not buckets:
-        return removed  # a run that loaded nothing: no connection to open
+        return  # a run that loaded nothing: no connection to open
     for schema_name in pipeline.schema_names:
         loaded = set(pipeline.schemas[schema_name].data_table_names(seen_data_only=True))
         with pipeline.sql_client(schema_name) as client:
             for bucket in loaded if buckets is None else buckets:
-                for table in child_tables(bucket).values():
+                for table in child_tables(bucket):
                     if bucket in loaded and table in loaded:
-                        count = _delete_orphans(client, table, bucket)
-                        if count:
-                            removed[table] = count
-    return removed
+                        _delete_orphans(client, table, bucket)
 
 
-def _delete_orphans(client: Any, table: str, bucket: str) -> int:
+def _delete_orphans(client: Any, table: str, bucket: str) -> None:
     child = client.make_qualified_table_name(table)
     parent = client.make_qualified_table_name(bucket)
-    orphaned = f"NOT EXISTS (SELECT 1 FROM {parent} AS p WHERE p.{ROW_KEY} = {child}.{PARENT_KEY})"
-    count = int(client.execute_sql(f"SELECT count(*) FROM {child} WHERE {orphaned}")[0][0])
-    if count:
-        client.execute_sql(f"DELETE FROM {child} WHERE {orphaned}")
-    return count
+    client.execute_sql(
+        f"DELETE FROM {child} WHERE NOT EXISTS "
+        f"(SELECT 1 FROM {parent} AS p WHERE p.{ROW_KEY} = {child}.{PARENT_KEY})"
+    )

@@ -28,7 +28,7 @@ from dlt.common.normalizers.json.helpers import get_nested_row_hash
 from dlt.common.normalizers.utils import generate_dlt_ids
 from dlt.common.schema.typing import TColumnSchema
 
-from .settings import BUCKET_CHILD_COLUMNS, BUCKET_COLUMNS, COMMON_COLUMNS
+from .settings import BUCKET_CHILD_COLUMNS, BUCKET_COLUMNS, Record, child_table, column_types
 from .timestamps import parse_instant
 
 ROW_KEY = "_dlt_id"
@@ -62,8 +62,6 @@ CHILD_KEY_COLUMNS: dict[str, TColumnSchema] = {
     ROW_KEY: {**_key_column(ROW_KEY, "text"), "unique": True},
     ROOT_KEY: _key_column(ROOT_KEY, "text"),
 }
-
-Record = dict[str, Any]
 
 
 class DoesNotFit(Exception):
@@ -103,21 +101,20 @@ def api_name(column: str) -> str:
     return head + "".join(part.capitalize() for part in rest)
 
 
-def child_tables(bucket: str) -> dict[str, str]:
-    """The child tables of a known bucket, by the API field they come from."""
-    return {nested.api_name: nested.table for nested in _layout(bucket).nested}
+def child_tables(bucket: str) -> tuple[str, ...]:
+    """The child tables of a known bucket (none for an unknown one)."""
+    return tuple(nested.table for nested in _layout(bucket).nested)
 
 
 @cache
 def _layout(bucket: str) -> Layout:
     fields = tuple(
-        Field(api_name(column), column, kind)
-        for column, kind in {**COMMON_COLUMNS, **BUCKET_COLUMNS.get(bucket, {})}.items()
+        Field(api_name(column), column, kind) for column, kind in column_types(bucket).items()
     )
     nested = tuple(
         NestedList(
             api_name(column),
-            f"{bucket}__{column}",
+            child_table(bucket, column),
             tuple(Field(api_name(name), name, kind) for name, kind in entry.items()),
             of_scalars=set(entry) == {SCALAR_VALUE},
         )
@@ -134,10 +131,10 @@ def page_items(
 
     `load_id` fills `_dlt_load_id`, as dlt's normalizer would.
     """
-    layout = _layout(bucket)
     if bucket not in BUCKET_COLUMNS:
         yield bucket, records
         return
+    layout = _layout(bucket)
     row_ids = generate_dlt_ids(len(records))
     yield bucket, _bucket_rows(layout, records, row_ids, load_id)
     for nested in layout.nested:

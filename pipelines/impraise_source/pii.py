@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Any
+
+from .settings import Record
 
 PII_BUCKET = "users"
 PII_FIELDS = ("name", "email")
-
-Record = dict[str, Any]
 
 
 def pseudonymiser(salt: str) -> Callable[[Record], Record]:

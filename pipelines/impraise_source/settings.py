@@ -7,7 +7,12 @@ has only seen as null), and so the dbt project can rely on them.
 
 from __future__ import annotations
 
+from typing import Any
+
 from dlt.common.schema.typing import TColumnSchema
+
+# One record as the API serves it (camelCase fields, nested lists as lists).
+Record = dict[str, Any]
 
 DEFAULT_BASE_URL = "https://analytics-api.impraise.com"
 DEFAULT_REQUESTS_PER_SECOND = 6.0
@@ -108,9 +113,19 @@ def _columns(types: dict[str, str]) -> dict[str, TColumnSchema]:
     return {name: {"name": name, **_TYPES[kind]} for name, kind in types.items()}
 
 
+def column_types(bucket: str) -> dict[str, str]:
+    """The declared scalar columns of a bucket (shared and its own) and their kinds."""
+    return {**COMMON_COLUMNS, **BUCKET_COLUMNS.get(bucket, {})}
+
+
+def child_table(bucket: str, column: str) -> str:
+    """The table a bucket's nested list loads into, named as dlt names nested tables."""
+    return f"{bucket}__{column}"
+
+
 def table_columns(bucket: str) -> dict[str, TColumnSchema]:
     """Column hints for a bucket's table: shared, bucket-specific and bookkeeping columns."""
-    columns = _columns({**COMMON_COLUMNS, **BUCKET_COLUMNS.get(bucket, {})})
+    columns = _columns(column_types(bucket))
     columns["id"]["nullable"] = False
     columns[DELETED_AT_COLUMN] = {"name": DELETED_AT_COLUMN, **_TIMESTAMP}
     return columns
