@@ -120,10 +120,13 @@ class Simulator:
             str(latency_ms),
             "--rate-limit",
             f"{rate_limit:g}",
+            "--arrivals-log",
+            str(log_dir / f"arrivals-{users}-{latency_ms}ms.txt"),
         ]
         # The simulator's own variable for --token: kept out of the process list.
         self.env = clean_env({"IMPRAISE_SIMULATOR_TOKEN": token})
         self.log_path = log_dir / f"simulator-{users}-{latency_ms}ms.log"
+        self.arrivals_path = Path(self.command[-1])
         self.url = ""
         self.records = 0
         self.startup_seconds = 0.0
@@ -166,6 +169,22 @@ class Simulator:
     def process(self) -> psutil.Process:
         assert self._process is not None
         return psutil.Process(self._process.pid)
+
+    def arrivals_mark(self) -> int:
+        """Where the arrivals logged from now on start: pass it to `tightest_window`."""
+        return self.arrivals_path.stat().st_size if self.arrivals_path.exists() else 0
+
+    def tightest_window(self, since: int, requests: int) -> float | None:
+        """The shortest span, in seconds, of `requests` consecutive arrivals since `since`.
+
+        With `requests` one more than the rate limit, this is how close a client came to
+        a 429: the server refuses the request that ends a span shorter than its window.
+        """
+        with self.arrivals_path.open() as log:
+            log.seek(since)
+            arrivals = sorted(float(line.split()[0]) for line in log)
+        ends = arrivals[requests - 1 :]
+        return min((end - start for start, end in zip(arrivals, ends, strict=False)), default=None)
 
     def cpu_seconds(self) -> float:
         """CPU time the simulator has used so far (user + system)."""

@@ -607,8 +607,10 @@ def assert_variety(data: dict[str, list[dict]]) -> None:
 
 def test_command_line_serves_until_terminated_without_printing_the_token(tmp_path):
     env = {"IMPRAISE_SIMULATOR_TOKEN": SIMULATOR_TOKEN, "PATH": "/usr/bin:/bin"}
+    arrivals_log = tmp_path / "arrivals.txt"
+    command = [sys.executable, "-m", "impraise_simulator", "--port", "0", "--users", "20"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "impraise_simulator", "--port", "0", "--users", "20"],
+        [*command, "--rate-limit", "1", "--arrivals-log", str(arrivals_log)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -620,11 +622,17 @@ def test_command_line_serves_until_terminated_without_printing_the_token(tmp_pat
         assert "records" in line and SIMULATOR_TOKEN not in line
         response = requests.get(url + "/users", headers=AUTH, timeout=30)
         assert response.status_code == 200 and len(response.json()["data"]) == 20
+        throttled = requests.get(url + "/users", headers=AUTH, timeout=30)
+        assert throttled.status_code == 429
     finally:
         process.terminate()
         out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
     assert SIMULATOR_TOKEN not in out + err
+    # One line per request, in arrival order: time.monotonic() and the status answered.
+    arrivals = [line.split() for line in arrivals_log.read_text().splitlines()]
+    assert [status for _, status in arrivals] == ["200", "429"]
+    assert float(arrivals[0][0]) < float(arrivals[1][0]) <= time.monotonic()
 
 
 def test_command_line_without_a_token_prints_a_throwaway_one():

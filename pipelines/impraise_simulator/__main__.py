@@ -6,6 +6,7 @@ Every field of `Switches` is a flag (--rate-limit, --omit-next, ...), with its h
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
 import secrets
@@ -32,11 +33,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         # The one place a token is shown: the simulator's own throwaway token.
         print(f"No token given; generated one. export SOURCES__IMPRAISE__API_TOKEN={token}")
     org = Organisation.generate(users=args.users, seed=args.seed)
-    server = SimulatorServer(org, token=token, host=args.host, port=args.port, switches=switches)
     stopped = threading.Event()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signal_number, lambda *_: stopped.set())
-    with server:
+    with contextlib.ExitStack() as stack:
+        arrivals = stack.enter_context(open(args.arrivals_log, "a")) if args.arrivals_log else None
+        server = SimulatorServer(
+            org, token=token, host=args.host, port=args.port, switches=switches, arrivals=arrivals
+        )
+        stack.enter_context(server)
         print(
             f"Impraise simulator at {server.url}: {org.count():,} records "
             f"({args.users} users, seed {args.seed}). Ctrl-C to stop.",
@@ -58,6 +63,12 @@ def _parser() -> argparse.ArgumentParser:
         "--token",
         help=f"bearer token to accept (default: ${TOKEN_VARIABLE}). Without either, a "
         "throwaway token is generated and printed, the only token this tool ever prints",
+    )
+    parser.add_argument(
+        "--arrivals-log",
+        metavar="PATH",
+        help="append each request's arrival time (time.monotonic()) and status to PATH, "
+        "one line per request, so a benchmark can see how close its client came to the limit",
     )
     switches = parser.add_argument_group("switches (how the API behaves)")
     for spec in dataclasses.fields(Switches):

@@ -19,7 +19,7 @@ import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TextIO
 from urllib.parse import parse_qs, urlsplit
 
 from . import api, codec
@@ -49,7 +49,11 @@ class SimulatorServer:
         host: str = "127.0.0.1",
         port: int = 0,
         switches: Switches | None = None,
+        arrivals: TextIO | None = None,
     ) -> None:
+        """`arrivals`, if given, gets one line per request as it is answered: its arrival
+        time (time.monotonic(), comparable across processes on one machine) and status.
+        It lets another process see the windows the rate limit judged."""
         if not token:
             raise ValueError("the simulator needs a token to accept")
         self.org = org
@@ -62,6 +66,7 @@ class SimulatorServer:
         self._faults = FaultQueue()
         self._log: list[LoggedRequest] = []
         self._log_lock = threading.Lock()
+        self._arrivals = arrivals
         self._random = random.Random(self.switches.seed)
         self._random_seed = self.switches.seed
 
@@ -142,6 +147,9 @@ class SimulatorServer:
         bucket = target if target not in (None, ROOT) else None
         with self._log_lock:
             self._log.append(LoggedRequest(at, url.path, bucket, params, response.status))
+            if self._arrivals:
+                self._arrivals.write(f"{at:.6f} {response.status}\n")
+                self._arrivals.flush()
         handler.reply(response)
 
     def _target(self, path: str) -> str | None:

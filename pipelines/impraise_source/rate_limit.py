@@ -27,7 +27,7 @@ class SlidingWindowLimiter:
     MAX_MARGIN = 0.25
 
     def __init__(
-        self, max_requests: float, window_seconds: float = 1.0, margin_seconds: float = 0.05
+        self, max_requests: float, window_seconds: float = 1.0, margin_seconds: float = 0.04
     ) -> None:
         if max_requests <= 0:
             raise ValueError(f"requests_per_second must be positive, got {max_requests}")
