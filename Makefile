@@ -5,9 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Written after a successful install, so the install reruns only when its inputs change.
 INSTALLED := $(VENV)/.installed
+# The benchmark's extra tools (psutil, matplotlib), installed on first use.
+BENCH_INSTALLED := $(VENV)/.bench-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv install demo test lint lock clean
+.PHONY: help venv install demo test lint bench lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z ]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -40,6 +42,13 @@ lint: $(INSTALLED) ## Check Python (ruff) and SQL (sqlfluff) style
 	$(BIN)/ruff format --check .
 	@# sqlfluff's dbt templater renders with the DuckDB target, in memory: no server, no file.
 	IMPRAISE_DESTINATION=duckdb IMPRAISE_DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint dbt_project
+
+$(BENCH_INSTALLED): $(INSTALLED)
+	$(BIN)/pip install -e '.[dev,bench]' -c constraints.txt
+	touch $@
+
+bench: $(BENCH_INSTALLED) ## Benchmark against the rate-limit bound and peers (~45 min; ARGS=--quick: ~2 min)
+	$(BIN)/python benchmarks/run.py $(ARGS)
 
 lock: ## Rewrite constraints.txt from the packages installed in .venv
 	{ echo "# Pinned versions of every dependency, used as 'pip install -c constraints.txt'."; \
