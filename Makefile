@@ -47,7 +47,7 @@ $(BENCH_INSTALLED): $(INSTALLED)
 	$(BIN)/pip install -e '.[dev,bench]' -c constraints.txt
 	touch $@
 
-bench: $(BENCH_INSTALLED) ## Benchmark against the rate-limit bound and peers (~45 min; ARGS=--quick: ~2 min)
+bench: $(BENCH_INSTALLED) ## Benchmark against the rate-limit bound and peers (~40 min; ARGS=--quick: ~2 min)
 	$(BIN)/python benchmarks/run.py $(ARGS)
 
 lock: ## Rewrite constraints.txt from the packages installed in .venv

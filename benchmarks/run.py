@@ -1,6 +1,6 @@
 """Benchmark the Impraise pipeline against the API's rate-limit bound, and against peers.
 
-    make bench                 # the full benchmark (~45 minutes)
+    make bench                 # the full benchmark (~40 minutes)
     make bench ARGS=--quick    # a small smoke run (~2 minutes)
 
 (`make bench` installs the project's `bench` extra, psutil and matplotlib, on first use;
