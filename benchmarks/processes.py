@@ -108,6 +108,7 @@ class Simulator:
         self, users: int, latency_ms: int, token: str, log_dir: Path, rate_limit: float = 6
     ) -> None:
         self.port = free_port()
+        self.arrivals_path = log_dir / f"arrivals-{users}-{latency_ms}ms.txt"
         self.command = [
             str(PYTHON),
             "-m",
@@ -121,12 +122,11 @@ class Simulator:
             "--rate-limit",
             f"{rate_limit:g}",
             "--arrivals-log",
-            str(log_dir / f"arrivals-{users}-{latency_ms}ms.txt"),
+            str(self.arrivals_path),
         ]
         # The simulator's own variable for --token: kept out of the process list.
         self.env = clean_env({"IMPRAISE_SIMULATOR_TOKEN": token})
         self.log_path = log_dir / f"simulator-{users}-{latency_ms}ms.log"
-        self.arrivals_path = Path(self.command[-1])
         self.url = ""
         self.records = 0
         self.startup_seconds = 0.0
@@ -171,8 +171,11 @@ class Simulator:
         return psutil.Process(self._process.pid)
 
     def arrivals_mark(self) -> int:
-        """Where the arrivals logged from now on start: pass it to `tightest_window`."""
-        return self.arrivals_path.stat().st_size if self.arrivals_path.exists() else 0
+        """Where the arrivals logged from now on start: pass it to `tightest_window`.
+
+        The simulator creates the file before it prints its URL, so it exists once entered.
+        """
+        return self.arrivals_path.stat().st_size
 
     def tightest_window(self, since: int, requests: int) -> float | None:
         """The shortest span, in seconds, of `requests` consecutive arrivals since `since`.

@@ -629,7 +629,7 @@ def test_command_line_serves_until_terminated_without_printing_the_token(tmp_pat
         out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
     assert SIMULATOR_TOKEN not in out + err
-    # One line per request, in arrival order: time.monotonic() and the status answered.
+    # One line per request as it is answered: its arrival time.monotonic() and status.
     arrivals = [line.split() for line in arrivals_log.read_text().splitlines()]
     assert [status for _, status in arrivals] == ["200", "429"]
     assert float(arrivals[0][0]) < float(arrivals[1][0]) <= time.monotonic()
