@@ -3,6 +3,9 @@
 Feedback flows mostly between managers and reports and between teammates, with some
 across teams, and clusters around review cycles (people give feedback when reviews
 remind them). An answer to a request is itself a feedback item of type "feedback".
+Once a year some teams hold an appreciation week, in which every member gets anonymous
+praise from a teammate: the one time many people of a team receive anonymous feedback
+in the same month.
 """
 
 from __future__ import annotations
@@ -13,9 +16,13 @@ from collections.abc import Sequence
 from . import ids, vocabulary
 from .people import Emit, People
 from .timeline import DAY, HOUR, MINUTE, PLAN_END, SNAPSHOT, moment
+from .timestamps import instant
 
 PRAISE_PER_USER = 7.0
 REQUESTS_PER_USER = 2.2
+# Monday 9:00 of each year's appreciation week, and the share of teams that hold it.
+APPRECIATION_WEEKS = (instant(2024, 11, 18, 9), instant(2025, 11, 17, 9))
+APPRECIATION_TEAM_SHARE = 0.3
 
 
 def build_feedback_requests(people: People, rng: random.Random, emit: Emit) -> None:
@@ -74,6 +81,31 @@ def build_praise_and_tips(
             _emit_feedback(people, rng, emit, kind, sender, recipient[0], given, None)
 
 
+def build_appreciation_weeks(people: People, rng: random.Random, emit: Emit) -> None:
+    """Emit the anonymous praise of each appreciation week: in each team that holds it,
+    every member present all week gets one, from a teammate present too."""
+    actors = set(people.actors)
+    for week in APPRECIATION_WEEKS:
+        for members in people.team_members:
+            if rng.random() >= APPRECIATION_TEAM_SHARE:
+                continue
+            present = [
+                user
+                for user in members
+                if user in actors
+                and people.active_at(user, week)
+                and people.active_at(user, week + 5 * DAY)
+            ]
+            for recipient in present:
+                senders = [user for user in present if user != recipient]
+                if senders:
+                    given = moment(rng, week, week + 5 * DAY)
+                    sender = rng.choice(senders)
+                    _emit_feedback(
+                        people, rng, emit, "praise", sender, recipient, given, None, anonymous=True
+                    )
+
+
 def _emit_feedback(
     people: People,
     rng: random.Random,
@@ -83,9 +115,12 @@ def _emit_feedback(
     recipient: int,
     created: int,
     request_id: str | None,
+    anonymous: bool | None = None,
 ) -> None:
-    # Answers to requests are signed; spontaneous feedback is sometimes anonymous.
-    anonymous = request_id is None and rng.random() < 0.08
+    """`anonymous` None: answers to requests are signed, spontaneous feedback is
+    sometimes anonymous."""
+    if anonymous is None:
+        anonymous = request_id is None and rng.random() < 0.08
     flagged = rng.random() < 0.02
     edited = flagged or rng.random() < 0.1
     phrases = {"praise": vocabulary.PRAISE, "tip": vocabulary.TIPS}.get(kind, vocabulary.ANSWERS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 
-from .activity import build_feedback_requests, build_praise_and_tips
+from .activity import build_appreciation_weeks, build_feedback_requests, build_praise_and_tips
 from .people import Emit, build_people
 from .reviews import build_reviews
 
@@ -28,3 +28,4 @@ def generate(users: int, seed: int, emit: Emit) -> None:
     build_feedback_requests(people, stream("requests"), emit)
     launched = [(review.start, review.end) for review in reviews if review.status != "draft"]
     build_praise_and_tips(people, launched, stream("feedback"), emit)
+    build_appreciation_weeks(people, stream("appreciation"), emit)

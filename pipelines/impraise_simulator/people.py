@@ -313,7 +313,8 @@ def _build_topics(rng: random.Random, emit: Emit) -> list[Topic]:
 
     Topics that review questions rate exist from the start and never retire.
     """
-    rated = {topic for asked in vocabulary.REVIEW_QUESTIONS.values() for _, topic, _ in asked}
+    questions = [*vocabulary.REVIEW_QUESTIONS.values(), *vocabulary.RELATIONSHIP_QUESTIONS.values()]
+    rated = {topic for asked in questions for _, topic, _ in asked}
     library = vocabulary.TOPICS[: rng.randint(22, len(vocabulary.TOPICS))]
     unrated = [number for number, (name, _) in enumerate(library) if name not in rated]
     retiring = set(rng.sample(unrated, 4))

@@ -2,8 +2,9 @@
 
 The calendar is the same for every organisation: half-yearly performance reviews,
 pulses, yearly leadership reviews, a manager 360 and peer reviews, covering every review
-type and status. Participants are launched when a review starts; each reviewer of a
-completed task answers the review type's questions.
+type and status, plus a pilot run by one small team. Participants are launched when a
+review starts; each reviewer of a completed task answers the review type's questions,
+and the questions asked of their relationship.
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ _CALENDAR = (
 )
 # Still being prepared by an admin: never launched, so it has no participants yet.
 _DRAFT = ("Manager 360 2026", "360", (2026, 6, 29), (2026, 6, 30))
+# A new review template trialled by one small team (the pilot team) before the company
+# adopted it: a cycle whose few reviewers are below any privacy floor.
+_PILOT = ("Review Template Pilot", "performance", (2025, 1, 20), (2025, 1, 31))
+# The most people a pilot team has: fewer than the 5 the marts' default floor needs.
+PILOT_TEAM_MAX_MEMBERS = 4
 
 # Share of participant tasks per outcome: (completed, declined); the rest expire.
 _CLOSED_OUTCOMES = {"pulse": (0.62, 0.03)}
@@ -58,11 +64,15 @@ def build_reviews(people: People, rng: random.Random, emit: Emit) -> list[Review
     """Emit reviews, participants and answers; return the reviews (for feedback bursts)."""
     next_review_id = ids.NumericIds(rng, rng.randint(300, 900))
     topic_ids = {topic.name: topic.id for topic in people.topics}
+    pilot_team = _pilot_team(people, instant(*_PILOT[2], 9), rng)
+    # (entry, audience: None for everyone, else the users in scope, draft?) by start date
+    plan = [(entry, None, False) for entry in _CALENDAR]
+    if pilot_team is not None:
+        plan.append((_PILOT, set(people.team_members[pilot_team]), False))
+    plan.sort(key=lambda planned: planned[0][2])  # stable: the calendar's order otherwise
+    plan.append((_DRAFT, None, True))
     reviews = []
-    for (name, kind, start_date, end_date), draft in [
-        *((entry, False) for entry in _CALENDAR),
-        (_DRAFT, True),
-    ]:
+    for (name, kind, start_date, end_date), audience, draft in plan:
         start, end = instant(*start_date, 9), instant(*end_date, 18)
         status = _status(start, end, draft)
         review = Review(next_review_id(), kind, status, start, end)
@@ -85,8 +95,30 @@ def build_reviews(people: People, rng: random.Random, emit: Emit) -> list[Review
             },
         )
         if status in ("running", "closed"):
-            _build_participants(people, review, topic_ids, rng, emit)
+            _build_participants(people, review, audience, topic_ids, rng, emit)
     return reviews
+
+
+def _pilot_team(people: People, start: int, rng: random.Random) -> int | None:
+    """A team of at most PILOT_TEAM_MAX_MEMBERS members, two of whom can take part in a
+    review starting at `start`; None if there is none."""
+    eligible = set(_in_scope(people, start, None))
+    small = [
+        team
+        for team, members in enumerate(people.team_members)
+        if len(members) <= PILOT_TEAM_MAX_MEMBERS and len(eligible.intersection(members)) >= 2
+    ]
+    return rng.choice(small) if small else None
+
+
+def _in_scope(people: People, start: int, audience: set[int] | None) -> list[int]:
+    """Who a review starting at `start` includes: the users of `audience` (None: all) who
+    use the product and were there a week before it started."""
+    return [
+        user
+        for user in people.actors
+        if people.active_at(user, start - 7 * DAY) and (audience is None or user in audience)
+    ]
 
 
 def _status(start: int, end: int, draft: bool) -> str:
@@ -111,9 +143,14 @@ def _creator(people: People, created: int, rng: random.Random) -> int:
 
 
 def _build_participants(
-    people: People, review: Review, topic_ids: dict[str, str], rng: random.Random, emit: Emit
+    people: People,
+    review: Review,
+    audience: set[int] | None,
+    topic_ids: dict[str, str],
+    rng: random.Random,
+    emit: Emit,
 ) -> None:
-    in_scope = [user for user in people.actors if people.active_at(user, review.start - 7 * DAY)]
+    in_scope = _in_scope(people, review.start, audience)
     for recipient, reviewer, relationship in _tasks(people, review, in_scope, rng):
         participant_id = ids.uuid(rng)
         launched = review.start + rng.randrange(0, 2 * HOUR, 1000)
@@ -133,7 +170,7 @@ def _build_participants(
             },
         )
         if completed is not None:
-            _emit_answers(review, participant_id, completed, topic_ids, rng, emit)
+            _emit_answers(review, participant_id, relationship, completed, topic_ids, rng, emit)
 
 
 def _tasks(
@@ -209,12 +246,17 @@ def _outcome(
 def _emit_answers(
     review: Review,
     participant_id: str,
+    relationship: str,
     completed: int,
     topic_ids: dict[str, str],
     rng: random.Random,
     emit: Emit,
 ) -> None:
-    for question, topic, rated in vocabulary.REVIEW_QUESTIONS[review.type]:
+    asked = vocabulary.REVIEW_QUESTIONS[review.type]
+    for question, topic, rated in (
+        *asked,
+        *vocabulary.RELATIONSHIP_QUESTIONS.get(relationship, ()),
+    ):
         rating = rng.choices(_RATINGS, _RATING_WEIGHTS)[0] if rated else None
         if rated and rng.random() < 0.04:
             rating = None  # the reviewer skipped an optional rating

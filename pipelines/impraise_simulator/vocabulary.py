@@ -253,3 +253,11 @@ REVIEW_QUESTIONS = {
         ("Anything else you want to share?", "Integrity", False),
     ),
 }
+# Asked only of reviewers in one relationship, in any review they take part in. Outsiders
+# (clients, partners) rate how the person serves them: few of them answer in any one
+# review, so this topic's averages are the ones most often below the privacy floor.
+RELATIONSHIP_QUESTIONS = {
+    "external": (
+        ("How well does this person serve you as a client or partner?", "Customer focus", True),
+    ),
+}
