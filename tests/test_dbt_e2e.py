@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from impraise_simulator import SimulatorServer, Switches
 
 from tests.support.dbt import (
     MARTS,
+    MIN_GROUP_SIZE,
     ExpectedMarts,
     Warehouse,
     expected_marts,
@@ -98,10 +100,12 @@ def _number(value):
     return None if value is None else float(value)
 
 
-def _assert_same_numbers(actual: dict, expected: dict, context: str, tolerance: float = 1e-9):
+def _assert_same_values(actual: dict, expected: dict, context: str, tolerance: float = 1e-9):
     for column, want in expected.items():
         got = actual[column]
-        if isinstance(want, bool) or want is None or isinstance(want, str):
+        if isinstance(want, datetime):
+            assert as_instant(got) == want, f"{context}: {column} is {got!r}, expected {want!r}"
+        elif isinstance(want, bool | str | date) or want is None:
             assert got == want, f"{context}: {column} is {got!r}, expected {want!r}"
         else:
             assert _number(got) == pytest.approx(float(want), abs=tolerance), (
@@ -118,7 +122,7 @@ def _assert_mart_matches(stage: Stage, mart: str, keys: tuple[str, ...], expecte
     rows = _keyed(stage.marts[mart], *keys)
     assert set(rows) == set(expected), f"{mart}: the {' x '.join(keys)} grid differs"
     for key, want in expected.items():
-        _assert_same_numbers(rows[key], want, f"{mart} {key}")
+        _assert_same_values(rows[key], want, f"{mart} {key}")
 
 
 def check_user_engagement_monthly(stage: Stage) -> None:
@@ -149,6 +153,31 @@ def check_review_marts(stage: Stage) -> None:
     _assert_mart_matches(
         stage, "review_topic_ratings", ("review_id", "topic_id"), expected.topic_ratings
     )
+    _assert_mart_matches(
+        stage,
+        "fct_review_participation",
+        ("review_participant_id",),
+        expected.review_participation,
+    )
+
+
+def check_privacy_floor_is_exercised(stage: Stage) -> None:
+    """The organisation has groups of people below the floor and groups at or above it,
+    for every aggregate the floor guards, so the comparisons above see values suppressed
+    and values shown. (A group of nobody is suppressed too, but proves nothing.)"""
+    expected = stage.expected
+    sizes = {
+        "raters of a review": [row["raters_count"] for row in expected.review_cycles.values()],
+        "raters of a review topic": [
+            row["raters_count"] for row in expected.topic_ratings.values()
+        ],
+        "anonymous-feedback recipients of a team month": list(
+            expected.anonymous_recipients.values()
+        ),
+    }
+    for group, counts in sizes.items():
+        assert any(0 < count < MIN_GROUP_SIZE for count in counts), f"no small group of {group}"
+        assert any(count >= MIN_GROUP_SIZE for count in counts), f"no large group of {group}"
 
 
 def check_dimensions(stage: Stage) -> None:
@@ -164,14 +193,7 @@ def check_dimensions(stage: Stage) -> None:
         )
         assert row["is_active"] == (user["status"] == "active")
         assert row["teams_count"] == len(set(user["teamIds"]))
-    teams = _keyed(stage.marts["dim_teams"], "team_id")
-    members = defaultdict(int)
-    for user in records["users"]:
-        for team_id in set(user["teamIds"]):
-            members[team_id] += 1
-    assert set(teams) == {team["id"] for team in records["teams"]}
-    for team_id, row in teams.items():
-        assert row["members_count"] == members[team_id], team_id
+    _assert_mart_matches(stage, "dim_teams", ("team_id",), stage.expected.teams)
 
 
 def check_users_history(stage: Stage) -> None:
@@ -265,6 +287,7 @@ STAGE_CHECKS = (
     check_team_engagement_monthly,
     check_feedback_marts,
     check_review_marts,
+    check_privacy_floor_is_exercised,
     check_dimensions,
     check_users_history,
 )

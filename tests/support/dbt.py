@@ -18,12 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import yaml
 
 from tests.support.pipeline import REPO_ROOT, as_instant
 from tests.support.tally import TALLY
 
 DBT = Path(sys.executable).with_name("dbt")
-MIN_GROUP_SIZE = 5  # the project's default var
+PROJECT_VARS = yaml.safe_load((REPO_ROOT / "dbt_project" / "dbt_project.yml").read_text())["vars"]
+# The privacy floor `dbt build` applies when no --vars override it: the project's var.
+MIN_GROUP_SIZE = int(PROJECT_VARS["min_group_size"])
 RELATIONSHIPS = ("self", "manager", "peer", "direct_report", "external")
 # What dashboards read: the models under dbt_project/models/marts.
 MARTS = (
@@ -338,8 +341,11 @@ def expected_user_months(records, events) -> dict[tuple[str, date], dict[str, An
     return rows
 
 
-def expected_team_months(records, events, history, user_months) -> dict[tuple[str, date], dict]:
-    """team_engagement_monthly, keyed by (team_id, month)."""
+def expected_team_months(
+    records, events, history, user_months
+) -> tuple[dict[tuple[str, date], dict], dict[tuple[str, date], int]]:
+    """team_engagement_monthly, keyed by (team_id, month); and per team month the number
+    of distinct people who received anonymous feedback (what the floor is judged on)."""
     team_ids = {team["id"] for team in records["teams"]}
     members: dict[tuple[str, date], set[str]] = defaultdict(set)
     for (user_id, month), row in user_months.items():
@@ -358,7 +364,7 @@ def expected_team_months(records, events, history, user_months) -> dict[tuple[st
         for team_id in version.record["teamIds"]:
             if event.user_id in members.get((team_id, event.month), ()):
                 credited[(team_id, event.month)].append(event)
-    rows = {}
+    rows, anonymous_recipients = {}, {}
     for (team_id, month), people in members.items():
         if team_id not in team_ids:
             continue
@@ -374,6 +380,7 @@ def expected_team_months(records, events, history, user_months) -> dict[tuple[st
         anonymous_people = {event.user_id for event in anonymous}
         received = of("request_received")
         due = of("review_task_due")
+        anonymous_recipients[(team_id, month)] = len(anonymous_people)
         rows[(team_id, month)] = {
             "active_headcount": headcount,
             "givers_count": len(givers),
@@ -394,7 +401,7 @@ def expected_team_months(records, events, history, user_months) -> dict[tuple[st
             "review_tasks_completed": sum(1 for event in due if event.is_done),
             "review_completion_rate": ratio(sum(1 for e in due if e.is_done), len(due)),
         }
-    return rows
+    return rows, anonymous_recipients
 
 
 def expected_feedback_requests(records) -> dict[str, dict[str, Any]]:
@@ -409,9 +416,13 @@ def expected_feedback_requests(records) -> dict[str, dict[str, Any]]:
         if firsts:
             seconds = whole_seconds_between(as_instant(request["createdAt"]), min(firsts))
             hours = ratio(seconds, 3600, 2)
+        statuses = Counter(recipient["status"] for recipient in recipients.values())
         rows[request["id"]] = {
             "recipients_count": len(recipients),
             "answered_count": len(answered),
+            "declined_count": statuses["declined"],
+            "expired_count": statuses["expired"],
+            "pending_count": statuses["pending"],
             "response_rate": ratio(len(answered), len(recipients)),
             "hours_to_first_answer": hours,
         }
@@ -419,14 +430,14 @@ def expected_feedback_requests(records) -> dict[str, dict[str, Any]]:
 
 
 def _rating(value: Any) -> int | None:
-    """A rating as staging reads it: numbers, and text that is a whole number."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
-        return int(value)
-    return None
+    """A rating as staging reads it: a number, or text that is a whole number, on the
+    1-5 scale (anything else is no rating)."""
+    number = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        number = int(value)
+    return number if number is not None and 1 <= number <= 5 else None
 
 
 def _rater_answers(records):
@@ -434,7 +445,7 @@ def _rater_answers(records):
     tasks = {task["id"]: task for task in records["review_participants"]}
     for answer in records["review_answers"]:
         rating = _rating(answer["rating"])
-        if rating is None or not 1 <= rating <= 5:
+        if rating is None:
             continue
         task = tasks.get(answer["participantId"])
         rater = None if task is None else (task["reviewerId"] or task["id"])
@@ -466,16 +477,25 @@ def expected_review_cycles(records) -> dict[str, dict[str, Any]]:
     for review in records["reviews"]:
         tasks = tasks_by_review.get(review["id"], [])
         completed = [task for task in tasks if task["status"] == "completed"]
+        end = as_instant(review["endAt"])
         row = {
             "participants_count": len(tasks),
             "completed_count": len(completed),
             "completion_rate": ratio(len(completed), len(tasks)),
+            "completed_after_end_count": sum(
+                1 for task in completed if _completed_after(task, end)
+            ),
+            "recipients_count": len({task["recipientId"] for task in tasks} - {None}),
+            "reviewers_count": len({task["reviewerId"] for task in tasks} - {None}),
         }
         for relationship in RELATIONSHIPS:
             of_kind = [task for task in tasks if task["relationship"] == relationship]
             done = [task for task in of_kind if task["status"] == "completed"]
+            row[f"{relationship}_tasks_count"] = len(of_kind)
             row[f"{relationship}_completion_rate"] = ratio(len(done), len(of_kind))
         summary = _rating_summary(rated_by_review.get(review["id"], []))
+        row["ratings_count"] = summary["ratings_count"]
+        row["raters_count"] = summary["raters_count"]
         row["avg_rating"] = summary["avg_rating"]
         row["is_avg_rating_suppressed"] = summary["is_suppressed"]
         rows[review["id"]] = row
@@ -491,7 +511,81 @@ def expected_topic_ratings(records) -> dict[tuple[str, str], dict[str, Any]]:
     for answer, rating, rater in _rater_answers(records):
         if answer["topicId"]:
             rated[(answer["reviewId"], answer["topicId"])].append((rating, rater))
-    return {key: _rating_summary(rated.get(key, [])) for key in answered}
+    return {
+        key: {"answers_count": count, **_rating_summary(rated.get(key, []))}
+        for key, count in answered.items()
+    }
+
+
+def _completed_after(task: dict[str, Any], end: datetime | None) -> bool:
+    """A completed task whose completedAt is later than its review's end."""
+    completed = as_instant(task["completedAt"])
+    return task["status"] == "completed" and None not in (completed, end) and completed > end
+
+
+def expected_review_participation(records) -> dict[str, dict[str, Any]]:
+    """fct_review_participation, every column, keyed by review_participant_id."""
+    reviews = {review["id"]: review for review in records["reviews"]}
+    answers, ratings = Counter(), Counter()
+    for answer in records["review_answers"]:
+        answers[answer["participantId"]] += 1
+        ratings[answer["participantId"]] += _rating(answer["rating"]) is not None
+    rows = {}
+    for task in records["review_participants"]:
+        review = reviews.get(task["reviewId"], {})
+        end = as_instant(review.get("endAt"))
+        rows[task["id"]] = {
+            "review_id": task["reviewId"],
+            "recipient_id": task["recipientId"],
+            "reviewer_id": task["reviewerId"],
+            "relationship": task["relationship"],
+            "status": task["status"],
+            "review_type": review.get("type"),
+            "review_status": review.get("status"),
+            "is_anonymous_review": review.get("isAnonymous"),
+            "is_external_reviewer": task["reviewerId"] is None,
+            "is_completed": task["status"] == "completed",
+            "is_completed_after_end": _completed_after(task, end),
+            "answers_count": answers[task["id"]],
+            "ratings_count": ratings[task["id"]],
+            "completed_at": as_instant(task["completedAt"]),
+            "review_start_at": as_instant(review.get("startAt")),
+            "review_end_at": end,
+            "review_end_month": None if end is None else month_of(end),
+            "created_at": as_instant(task["createdAt"]),
+            "updated_at": as_instant(task["updatedAt"]),
+        }
+    return rows
+
+
+def expected_teams(records) -> dict[str, dict[str, Any]]:
+    """dim_teams: the tree, the lead and the current members, keyed by team_id."""
+    users = {user["id"]: user for user in records["users"]}
+    teams = {team["id"]: team for team in records["teams"]}
+    members, active_members = Counter(), Counter()
+    for user in users.values():
+        for team_id in set(user["teamIds"]):
+            members[team_id] += 1
+            active_members[team_id] += user["status"] == "active"
+    children = Counter(team["parentTeamId"] for team in teams.values())
+    rows = {}
+    for team_id, team in teams.items():
+        parent = teams.get(team["parentTeamId"])
+        lead = users.get(team["leadId"])
+        rows[team_id] = {
+            "team_name": team["name"],
+            "parent_team_id": team["parentTeamId"],
+            "parent_team_name": None if parent is None else parent["name"],
+            "lead_id": team["leadId"],
+            "lead_name": None if lead is None else lead["name"],
+            "members_count": members[team_id],
+            "active_members_count": active_members[team_id],
+            "child_teams_count": children[team_id],
+            "is_top_level": team["parentTeamId"] is None,
+            "created_at": as_instant(team["createdAt"]),
+            "updated_at": as_instant(team["updatedAt"]),
+        }
+    return rows
 
 
 def expected_feedback_flags(records, history) -> dict[str, dict[str, Any]]:
@@ -526,9 +620,12 @@ def expected_feedback_flags(records, history) -> dict[str, dict[str, Any]]:
 class ExpectedMarts:
     user_months: dict
     team_months: dict
+    anonymous_recipients: dict  # (team_id, month) -> distinct anonymous-feedback recipients
     feedback_requests: dict
     review_cycles: dict
     topic_ratings: dict
+    review_participation: dict
+    teams: dict
     feedback_flags: dict
     history: dict
 
@@ -538,12 +635,16 @@ def expected_marts(records: dict[str, list[dict]], user_loads: list[list[dict]])
     events = engagement_events(records)
     history = user_versions(user_loads)
     user_months = expected_user_months(records, events)
+    team_months, anonymous_recipients = expected_team_months(records, events, history, user_months)
     return ExpectedMarts(
         user_months=user_months,
-        team_months=expected_team_months(records, events, history, user_months),
+        team_months=team_months,
+        anonymous_recipients=anonymous_recipients,
         feedback_requests=expected_feedback_requests(records),
         review_cycles=expected_review_cycles(records),
         topic_ratings=expected_topic_ratings(records),
+        review_participation=expected_review_participation(records),
+        teams=expected_teams(records),
         feedback_flags=expected_feedback_flags(records, history),
         history=history,
     )
