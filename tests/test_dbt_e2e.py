@@ -10,19 +10,21 @@ and the marts and the user history must reflect both states.
 from __future__ import annotations
 
 import copy
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from impraise_simulator import SimulatorServer, Switches
+from impraise_simulator import Organisation, SimulatorServer, Switches
 
 from tests.support.dbt import (
     MARTS,
     MIN_GROUP_SIZE,
     ExpectedMarts,
     Warehouse,
+    dbt_show,
     expected_marts,
     run_dbt,
     tracked,
@@ -32,6 +34,9 @@ from tests.support.simulator import fresh_small_org
 
 TOKEN = "tkn-dbt-e2e-51c0"
 CHANGED_USERS = 8
+# A second organisation, loaded and built side by side with the first (README, --dataset).
+OTHER_ORG_USERS, OTHER_ORG_SEED = 20, 8
+OTHER_DATASET, OTHER_SCHEMA = "acme_raw", "acme"
 
 
 @dataclass
@@ -52,19 +57,29 @@ class Scenario:
     changed_user_ids: list[str]
     drifted_answer_ids: dict[str, str]
     workdir: Path
+    other: Stage  # the second organisation's, from its own schemas
+    marts_after_other: dict[str, list[dict]]  # the first organisation's, after the other's
 
 
-def _load_and_build(server, workspace, warehouse, workdir, org, user_loads) -> Stage:
+def _load_and_build(
+    server, workspace, warehouse, workdir, org, user_loads, dataset: str | None = None
+) -> Stage:
+    """Load `org` (into `dataset`, or the default), build, and read the marts back."""
+    load_args, dbt_args, env, schema = [], [], dict(warehouse.env), "analytics"
+    if dataset is not None:
+        load_args = ["--dataset", dataset]
+        dbt_args = ["--vars", json.dumps({"impraise_raw_schema": dataset})]
+        env["IMPRAISE_DBT_SCHEMA"] = schema = OTHER_SCHEMA
     run = workspace.run(
-        server, token=TOKEN, env={**warehouse.env, "SOURCES__IMPRAISE__REQUESTS_PER_SECOND": "50"}
+        server, *load_args, token=TOKEN, env={**env, "SOURCES__IMPRAISE__REQUESTS_PER_SECOND": "50"}
     )
     assert run.returncode == 0, run.output
-    build = run_dbt(["build"], warehouse.env, workdir)
+    build = run_dbt(["build", *dbt_args], env, workdir)
     assert build.returncode == 0, build.output
     records = {bucket: org.records(bucket) for bucket in org.buckets}
     user_loads.append(copy.deepcopy(records["users"]))
     # The warehouse only keeps the latest build: capture this one's marts now.
-    marts = {name: warehouse.mart(name) for name in MARTS}
+    marts = {name: warehouse.mart(name, schema) for name in MARTS}
     return Stage(records, marts, expected_marts(records, user_loads), build.output)
 
 
@@ -93,7 +108,13 @@ def build_scenario(kind: str, request, workdir: Path) -> Scenario:
         changed = org.mutate_users(CHANGED_USERS, seed=3)
         drifted = drift_schema(org)
         second = _load_and_build(server, workspace, warehouse, workdir, org, user_loads)
-    return Scenario(warehouse, first, second, changed, drifted, workdir)
+    other_org = Organisation.generate(users=OTHER_ORG_USERS, seed=OTHER_ORG_SEED)
+    with SimulatorServer(other_org, token=TOKEN, switches=Switches(rate_limit=0)) as server:
+        other = _load_and_build(
+            server, workspace, warehouse, workdir, other_org, [], dataset=OTHER_DATASET
+        )
+    marts_after_other = {name: warehouse.mart(name) for name in MARTS}
+    return Scenario(warehouse, first, second, changed, drifted, workdir, other, marts_after_other)
 
 
 def _number(value):
@@ -248,8 +269,16 @@ def check_changed_users_show_both_versions(scenario: Scenario) -> None:
     assert all(len(history[user_id]) == 1 for user_id in unchanged)
 
 
+def check_organisations_side_by_side_do_not_mix(scenario: Scenario) -> None:
+    """The second organisation's build (other raw schema, other target schema) left the
+    first one's marts, user history included, exactly as they were."""
+    for name, rows in scenario.second.marts.items():
+        before = sorted(map(repr, rows))
+        assert sorted(map(repr, scenario.marts_after_other[name])) == before, name
+
+
 def check_builds_report_no_failures_or_warnings(scenario: Scenario) -> None:
-    for stage in (scenario.first, scenario.second):
+    for stage in (scenario.first, scenario.second, scenario.other):
         assert "ERROR=0" in stage.build_output and "WARN=0" in stage.build_output, (
             stage.build_output[-3000:]
         )
@@ -276,6 +305,26 @@ def check_drifted_ratings_are_merged(scenario: Scenario) -> None:
     }
 
 
+def check_reconciliation_is_null_safe(scenario: Scenario) -> None:
+    """The reconciliation tests' comparison (macros/testing.sql) on this warehouse: a
+    total over no rows (null) disagrees with a number, as it would if staging were empty."""
+    nothing = "select sum(x) from (select 1 as x) as no_rows where 1 = 0"
+    totals = {
+        "nothing vs 1": (nothing, "select 1"),
+        "1 vs nothing": ("select 1", nothing),
+        "1 vs 2": ("select 1", "select 2"),
+        "nothing vs nothing": (nothing, nothing),
+        "2 vs 2": ("select 2", "select 2"),
+    }
+    checks = [{"metric": m, "expected": e, "actual": a} for m, (e, a) in totals.items()]
+    rows = dbt_show(
+        "{{ impraise_reconcile(" + json.dumps(checks) + ") }}",
+        scenario.warehouse.env,
+        scenario.workdir,
+    )
+    assert {row["metric"] for row in rows} == {"nothing vs 1", "1 vs nothing", "1 vs 2"}, rows
+
+
 def check_docs_generate(scenario: Scenario) -> None:
     result = run_dbt(["docs", "generate"], scenario.warehouse.env, scenario.workdir)
     assert result.returncode == 0, result.output
@@ -294,7 +343,9 @@ STAGE_CHECKS = (
 SCENARIO_CHECKS = (
     check_changed_users_show_both_versions,
     check_drifted_ratings_are_merged,
+    check_organisations_side_by_side_do_not_mix,
     check_builds_report_no_failures_or_warnings,
+    check_reconciliation_is_null_safe,
     check_docs_generate,
 )
 
@@ -306,7 +357,12 @@ SCENARIO_CHECKS = (
 def test_marts_match_the_source_before_and_after_users_change(kind, request, tmp_path):
     scenario = build_scenario(kind, request, tmp_path)
     failures = []
-    for name, stage in (("first load", scenario.first), ("second load", scenario.second)):
+    stages = (
+        ("first load", scenario.first),
+        ("second load", scenario.second),
+        ("other organisation's load", scenario.other),
+    )
+    for name, stage in stages:
         for check in STAGE_CHECKS:
             try:
                 check(stage)

@@ -81,17 +81,18 @@ mart as (
 
 ),
 
+-- conditional counts are sums, null over no rows: none is a count of 0
 expected as (
 
     select
-        feedback_counts.feedback_given,
-        feedback_counts.feedback_received,
-        feedback_counts.praise_given,
-        feedback_counts.tips_received,
+        coalesce(feedback_counts.feedback_given, 0) as feedback_given,
+        coalesce(feedback_counts.feedback_received, 0) as feedback_received,
+        coalesce(feedback_counts.praise_given, 0) as praise_given,
+        coalesce(feedback_counts.tips_received, 0) as tips_received,
         request_counts.requests_sent,
         answer_counts.requests_answered,
         task_counts.review_tasks_due,
-        task_counts.review_tasks_completed
+        coalesce(task_counts.review_tasks_completed, 0) as review_tasks_completed
     from feedback_counts
     cross join request_counts
     cross join answer_counts

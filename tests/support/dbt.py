@@ -7,6 +7,7 @@ so the end-to-end tests compare two derivations that share no code.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -78,6 +79,30 @@ def run_dbt(args: list[str], env: dict[str, str], workdir: Path, timeout: float 
     )
     TALLY.add(dbt_runs=1)
     return DbtRun(completed.returncode, completed.stdout + completed.stderr)
+
+
+def dbt_show(sql: str, env: dict[str, str], workdir: Path, limit: int = 100) -> list[dict]:
+    """The rows of `dbt show --inline sql` (Jinja and the project's macros allowed)."""
+    run = run_dbt(
+        [
+            "show",
+            "--inline",
+            sql,
+            "--limit",
+            str(limit),
+            "--output",
+            "json",
+            "--log-format",
+            "json",
+        ],
+        env,
+        workdir,
+    )
+    assert run.returncode == 0, run.output[-3000:]
+    for line in run.output.splitlines():
+        if line.startswith("{") and '"ShowNode"' in line:
+            return json.loads(json.loads(line)["data"]["preview"])
+    raise AssertionError(f"dbt show printed no rows:\n{run.output[-3000:]}")
 
 
 @dataclass
