@@ -165,16 +165,29 @@ def test_incremental_run_reads_changes(simulator, small_org, workspace: Pipeline
 
 def test_cursor_stays_behind_the_run_start(simulator, small_org, workspace: PipelineWorkspace):
     """Records changed while a run pages (onto pages already read) are read by the next
-    run; the cursor a run sends next is never later than its start less the lag."""
+    run; the cursor a run saves is the moment it began reading the bucket less the lag,
+    even when it saw records newer than that."""
+    # Longer than a run takes to start and reach its first page, so the record changed
+    # just before the run is within the lag of it.
+    lag = 60
     server = simulator(org=small_org, token=TOKEN, rate_limit=0, change_during_paging="feedback")
-    env = {"SOURCES__IMPRAISE__MAX_ITEMS": "40", "SOURCES__IMPRAISE__CURSOR_LAG_SECONDS": "2"}
+    env = {"SOURCES__IMPRAISE__MAX_ITEMS": "40", "SOURCES__IMPRAISE__CURSOR_LAG_SECONDS": str(lag)}
     started = time.time()
+    recent = small_org.update("feedback", small_org.records("feedback")[-1]["id"], comment="new")
     assert workspace.run(server, token=TOKEN, env=env).returncode == 0
+    # The server logs arrivals on the monotonic clock; cursors are wall-clock instants.
+    wall_minus_monotonic = time.time() - time.monotonic()
+    first_page = bucket_requests(server, "feedback")[0].at + wall_minus_monotonic
     server.switches.change_during_paging = None
     server.clear_log()
     assert workspace.run(server, token=TOKEN, env=env).returncode == 0
     afters = [as_instant(r.params["after"]) for r in bucket_requests(server, "feedback")]
-    assert afters and max(afters).timestamp() <= started - 2 + 5  # process start slack
+    assert afters
+    cursor = max(afters).timestamp()
+    # Began reading after `started`, before its first page arrived; without the lag the
+    # cursor would be the newest record seen, `recent`.
+    assert started - lag <= cursor <= first_page - lag
+    assert cursor < as_instant(recent["updatedAt"]).timestamp()
     assert_raw_matches_source(workspace, small_org)
 
 
