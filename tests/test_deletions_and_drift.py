@@ -9,24 +9,37 @@ import json
 
 from impraise_simulator import Organisation
 
-from tests.support.dbt import run_dbt
+from tests.support.dbt import expected_warnings, run_dbt, warned_tests
 from tests.support.pipeline import PipelineWorkspace, Run
 from tests.support.truth import assert_raw_matches_source, live_rows
 
 TOKEN = "tkn-drift-6a2e90d4"
 DELETED_AT = "_deleted_at"
+PAGE = 200  # a page size that gives feedback several pages
 
 
-def dbt_build(workspace: PipelineWorkspace) -> None:
+def dbt_build(workspace: PipelineWorkspace, org: Organisation) -> None:
+    """`dbt build` passes, and warns exactly where the source has dangling references."""
     env = {"IMPRAISE_DUCKDB_PATH": str(workspace.duckdb_path)}
     build = run_dbt(["build"], env, workspace.dbt_dir)
     assert build.returncode == 0, build.output[-8000:]
+    records = {bucket: org.records(bucket) for bucket in org.buckets}
+    assert warned_tests(workspace.dbt_dir) == expected_warnings(records)
 
 
-def run_ok(workspace: PipelineWorkspace, server, *args: str) -> Run:
-    run = workspace.run(server, *args, token=TOKEN, timeout=180)
+def run_ok(workspace: PipelineWorkspace, server, *args: str, **env: str) -> Run:
+    run = workspace.run(server, *args, token=TOKEN, env=env, timeout=180)
     assert run.returncode == 0, run.output
     return run
+
+
+def marking_report(run: Run) -> str:
+    """What a full refresh printed about rows it marked deleted: after the summary."""
+    return run.stdout.split("loaded into")[0].split("total")[-1]
+
+
+def marked_deleted(workspace: PipelineWorkspace, bucket: str) -> set[str]:
+    return {row["id"] for row in workspace.table(bucket) if row[DELETED_AT] is not None}
 
 
 def rarely_referenced_users(org: Organisation, count: int) -> list[str]:
@@ -43,7 +56,7 @@ def test_deleted_records_leave_the_marts_and_may_come_back(
 ):
     server = simulator(org=small_org, token=TOKEN, rate_limit=0)
     run_ok(workspace, server)
-    dbt_build(workspace)  # the snapshot sees every user alive
+    dbt_build(workspace, small_org)  # the snapshot sees every user alive
     gone_users = rarely_referenced_users(small_org, 2)
     assert len(gone_users) == 2
     gone_feedback = [r["id"] for r in small_org.records("feedback")[5:8]]
@@ -58,15 +71,32 @@ def test_deleted_records_leave_the_marts_and_may_come_back(
 
     # An incremental run cannot see deletions; a full refresh does.
     run_ok(workspace, server)
+    # From a start date, a full refresh does not read what came before: nothing is
+    # marked (with marking, every row last changed before the date would be).
+    run = run_ok(workspace, server, "--full-refresh", "--start-date", "2025-06-01")
+    assert "marked _deleted_at" not in run.stdout
+    assert all(not marked_deleted(workspace, bucket) for bucket in small_org.buckets)
+    # A bucket that fails after its first page marks nothing: the rows of the pages it
+    # did not read are still at the source. The buckets that loaded are reconciled.
+    server.inject_at("503", "feedback", offset=PAGE, count=100)
+    failed = workspace.run(
+        server, "--full-refresh", token=TOKEN, env={"SOURCES__IMPRAISE__MAX_ITEMS": str(PAGE)}
+    )
+    server.clear_faults()
+    assert failed.returncode == 4, failed.output
+    assert f"bucket 'feedback' failed at offset {PAGE}" in failed.stderr
+    assert "users: 2 rows no longer at the source, marked _deleted_at" in failed.stdout
+    assert "feedback: " not in marking_report(failed)
+    assert marked_deleted(workspace, "feedback") == set()
+    # The next complete full refresh marks the rest.
     run = run_ok(workspace, server, "--full-refresh")
-    assert "users: 2 rows no longer at the source, marked _deleted_at" in run.stdout
     assert "feedback: 3 rows no longer at the source, marked _deleted_at" in run.stdout
+    assert "users: " not in marking_report(run)
     for bucket, ids in (("users", gone_users), ("feedback", gone_feedback)):
-        marked = {r["id"] for r in workspace.table(bucket) if r[DELETED_AT] is not None}
-        assert marked == set(ids), bucket
+        assert marked_deleted(workspace, bucket) == set(ids), bucket
     assert_raw_matches_source(workspace, small_org)  # the live rows are exactly the source
 
-    dbt_build(workspace)
+    dbt_build(workspace, small_org)
     in_marts = {row[0] for row in workspace.query("select user_id from analytics.dim_users")}
     assert in_marts == {u["id"] for u in small_org.records("users")}
     feedback = {row[0] for row in workspace.query("select feedback_id from analytics.fct_feedback")}
@@ -86,7 +116,7 @@ def test_deleted_records_leave_the_marts_and_may_come_back(
     run_ok(workspace, server)
     assert gone_users[0] in {r["id"] for r in live_rows(workspace, "users")}
     run = run_ok(workspace, server, "--full-refresh")
-    assert "users: " not in run.stdout.split("loaded into")[0].split("total")[-1]
+    assert "users: " not in marking_report(run)
     live_feedback = {r["id"] for r in live_rows(workspace, "feedback")}
     assert gone_feedback[0] in live_feedback and gone_feedback[1] not in live_feedback
     assert_raw_matches_source(workspace, small_org)
@@ -131,7 +161,7 @@ def test_schema_drift_lands_and_dbt_keeps_building(
     assert columns[("topics", "category")] == "YES"
     assert all(r["category"] is None for r in workspace.table("topics"))
 
-    dbt_build(workspace)
+    dbt_build(workspace, small_org)
     staged = dict(
         workspace.query(
             "select review_answer_id, rating from analytics_staging.stg_impraise__review_answers "

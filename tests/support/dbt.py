@@ -105,6 +105,123 @@ def dbt_show(sql: str, env: dict[str, str], workdir: Path, limit: int = 100) -> 
     raise AssertionError(f"dbt show printed no rows:\n{run.output[-3000:]}")
 
 
+# Where the column of each warn-level `relationships` test comes from at the source:
+# (model, column) -> (bucket, field, bucket it references). Those tests warn, not fail, by
+# design (a record may reference one deleted at the source), so a test expecting no
+# warning, or some, names exactly which from the source records (`expected_warnings`).
+# A field "list[].key" is `key` of each element of a list field; "list[]" each element.
+REFERENCES = {
+    ("dim_users", "manager_id"): ("users", "managerId", "users"),
+    ("dim_users_history", "manager_id"): ("users", "managerId", "users"),
+    ("dim_teams", "parent_team_id"): ("teams", "parentTeamId", "teams"),
+    ("dim_teams", "lead_id"): ("teams", "leadId", "users"),
+    ("fct_feedback", "sender_id"): ("feedback", "senderId", "users"),
+    ("fct_feedback", "recipient_id"): ("feedback", "recipientId", "users"),
+    ("fct_feedback", "request_id"): ("feedback", "requestId", "feedback_requests"),
+    ("fct_feedback_requests", "requester_id"): ("feedback_requests", "requesterId", "users"),
+    ("fct_feedback_requests", "subject_id"): ("feedback_requests", "subjectId", "users"),
+    ("fct_review_participation", "review_id"): ("review_participants", "reviewId", "reviews"),
+    ("fct_review_participation", "recipient_id"): ("review_participants", "recipientId", "users"),
+    ("fct_review_participation", "reviewer_id"): ("review_participants", "reviewerId", "users"),
+    ("review_cycle_summary", "created_by_id"): ("reviews", "createdById", "users"),
+    ("review_topic_ratings", "review_id"): ("review_answers", "reviewId", "reviews"),
+    ("review_topic_ratings", "topic_id"): ("review_answers", "topicId", "topics"),
+    ("stg_impraise__users", "manager_id"): ("users", "managerId", "users"),
+    ("stg_impraise__user_teams", "team_id"): ("users", "teamIds[]", "teams"),
+    ("stg_impraise__teams", "parent_team_id"): ("teams", "parentTeamId", "teams"),
+    ("stg_impraise__teams", "lead_id"): ("teams", "leadId", "users"),
+    ("stg_impraise__feedback", "sender_id"): ("feedback", "senderId", "users"),
+    ("stg_impraise__feedback", "recipient_id"): ("feedback", "recipientId", "users"),
+    ("stg_impraise__feedback", "feedback_request_id"): (
+        "feedback",
+        "requestId",
+        "feedback_requests",
+    ),
+    ("stg_impraise__feedback_topics", "topic_id"): ("feedback", "topicIds[]", "topics"),
+    ("stg_impraise__feedback_requests", "requester_id"): (
+        "feedback_requests",
+        "requesterId",
+        "users",
+    ),
+    ("stg_impraise__feedback_requests", "subject_id"): ("feedback_requests", "subjectId", "users"),
+    ("stg_impraise__feedback_request_recipients", "recipient_id"): (
+        "feedback_requests",
+        "recipients[].userId",
+        "users",
+    ),
+    ("stg_impraise__reviews", "created_by_id"): ("reviews", "createdById", "users"),
+    ("stg_impraise__review_participants", "review_id"): (
+        "review_participants",
+        "reviewId",
+        "reviews",
+    ),
+    ("stg_impraise__review_participants", "recipient_id"): (
+        "review_participants",
+        "recipientId",
+        "users",
+    ),
+    ("stg_impraise__review_participants", "reviewer_id"): (
+        "review_participants",
+        "reviewerId",
+        "users",
+    ),
+    ("stg_impraise__review_answers", "review_id"): ("review_answers", "reviewId", "reviews"),
+    ("stg_impraise__review_answers", "review_participant_id"): (
+        "review_answers",
+        "participantId",
+        "review_participants",
+    ),
+    ("stg_impraise__review_answers", "topic_id"): ("review_answers", "topicId", "topics"),
+}
+
+
+def _field_values(record: dict[str, Any], field: str) -> list[Any]:
+    name, _, element_key = field.partition("[].")
+    if field.endswith("[]"):
+        return list(record.get(field[:-2]) or [])
+    if element_key:
+        return [element.get(element_key) for element in record.get(name) or []]
+    return [record.get(field)]
+
+
+def expected_warnings(records: dict[str, list[dict[str, Any]]]) -> set[tuple[str, str]]:
+    """The (model, column) of every relationships test that must warn: a live source
+    record refers to an id that no live record of the referenced bucket has."""
+    live = {bucket: {record["id"] for record in rows} for bucket, rows in records.items()}
+    return {
+        (model, column)
+        for (model, column), (bucket, field, target) in REFERENCES.items()
+        if any(
+            value is not None and value not in live[target]
+            for record in records[bucket]
+            for value in _field_values(record, field)
+        )
+    }
+
+
+def warned_tests(workdir: Path) -> set[tuple[str, str]]:
+    """(model, column) of each test that warned in the last dbt run in `workdir`, from
+    dbt's manifest.json and run_results.json. Fails unless the project's warn-level tests
+    are exactly those REFERENCES knows, so none can warn unnoticed."""
+    target = workdir / "dbt_target"
+    nodes = json.loads((target / "manifest.json").read_text())["nodes"]
+
+    def key(node: dict[str, Any]) -> tuple[str, str]:
+        return node["attached_node"].rsplit(".", 1)[-1], node.get("column_name")
+
+    warn_level = {
+        key(node)
+        for node in nodes.values()
+        if node["resource_type"] == "test" and node["config"]["severity"].lower() == "warn"
+    }
+    assert warn_level == set(REFERENCES), (
+        f"warn-level tests unknown to REFERENCES: {warn_level - set(REFERENCES)}; "
+        f"gone: {set(REFERENCES) - warn_level}"
+    )
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    return {key(nodes[result["unique_id"]]) for result in results if result["status"] == "warn"}
+
+
 @dataclass
 class Warehouse:
     """Where the pipeline loads and dbt builds: a DuckDB file or a PostgreSQL database."""
