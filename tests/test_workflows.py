@@ -34,3 +34,18 @@ def test_elt_token_comes_from_the_secret_and_is_never_printed():
         # The script reads the token only through dlt, never itself (no echo, no set -x).
         assert TOKEN_VAR not in script and "IMPRAISE_API_TOKEN" not in script, script
         assert "set -x" not in script, script
+
+
+def test_elt_runs_never_overlap():
+    """README, Scheduling: "Runs never overlap." GitHub Actions runs one workflow run of a
+    concurrency group at a time and queues the next; the group must be one constant name
+    (an expression such as github.ref would let runs on two branches load at once), and
+    a queued run must not cancel the one loading."""
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "elt.yml").read_text())
+    concurrency = workflow.get("concurrency")
+    assert isinstance(concurrency, dict), "elt.yml has no workflow-level concurrency group"
+    group = concurrency.get("group")
+    assert isinstance(group, str) and group and "${{" not in group, group
+    assert concurrency.get("cancel-in-progress") is False
+    for name, job in workflow["jobs"].items():
+        assert "concurrency" not in job, f"job {name} overrides the workflow's concurrency"

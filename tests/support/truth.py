@@ -24,13 +24,21 @@ def _normal(field: str, value: Any) -> Any:
     return value
 
 
-def live_rows(workspace: PipelineWorkspace, table: str) -> list[dict[str, Any]]:
+RAW_SCHEMA = "impraise_raw"
+
+
+def live_rows(
+    workspace: PipelineWorkspace, table: str, schema: str = RAW_SCHEMA
+) -> list[dict[str, Any]]:
     """The rows of a raw bucket table that are not marked deleted."""
-    return [row for row in workspace.table(table) if row.get("_deleted_at") is None]
+    return [row for row in workspace.table(table, schema) if row.get("_deleted_at") is None]
 
 
 def compare_bucket(
-    workspace: PipelineWorkspace, bucket: str, records: list[dict[str, Any]]
+    workspace: PipelineWorkspace,
+    bucket: str,
+    records: list[dict[str, Any]],
+    schema: str = RAW_SCHEMA,
 ) -> list[str]:
     """Every difference between a bucket's source records and its live raw rows.
 
@@ -38,7 +46,7 @@ def compare_bucket(
     list, element by element in order, through the child tables, and that the child
     tables hold no rows of replaced versions.
     """
-    rows = live_rows(workspace, bucket)
+    rows = live_rows(workspace, bucket, schema)
     problems: list[str] = []
     counts = Counter(row["id"] for row in rows)
     problems += [f"{bucket}: id {i} loaded {n} times" for i, n in counts.items() if n > 1]
@@ -47,12 +55,12 @@ def compare_bucket(
     problems += [f"{bucket}: id {i} missing" for i in sorted(source_ids - set(by_id))]
     problems += [f"{bucket}: id {i} not at the source" for i in sorted(set(by_id) - source_ids)]
     children = {
-        table.removeprefix(f"{bucket}__"): _children(workspace, table)
-        for table in workspace.tables()
+        table.removeprefix(f"{bucket}__"): _children(workspace, table, schema)
+        for table in workspace.tables(schema)
         if table.startswith(f"{bucket}__")
     }
     # A child row belongs to one version of its parent; none may outlive it.
-    versions = {row["_dlt_id"] for row in workspace.table(bucket)}
+    versions = {row["_dlt_id"] for row in workspace.table(bucket, schema)}
     for column, by_parent in children.items():
         orphans = sum(len(rows) for parent, rows in by_parent.items() if parent not in versions)
         if orphans:
@@ -93,9 +101,11 @@ def _raw_value(row: dict[str, Any], column: str) -> Any:
     return value
 
 
-def _children(workspace: PipelineWorkspace, table: str) -> dict[str, list[dict[str, Any]]]:
+def _children(
+    workspace: PipelineWorkspace, table: str, schema: str
+) -> dict[str, list[dict[str, Any]]]:
     by_parent: dict[str, list[dict[str, Any]]] = {}
-    for row in workspace.table(table):
+    for row in workspace.table(table, schema):
         by_parent.setdefault(row["_dlt_parent_id"], []).append(row)
     for elements in by_parent.values():
         elements.sort(key=lambda element: element["_dlt_list_idx"])
@@ -128,15 +138,19 @@ def _compare_list(
 
 
 def assert_raw_matches_source(
-    workspace: PipelineWorkspace, org: Any, buckets: list[str] | None = None
+    workspace: PipelineWorkspace,
+    org: Any,
+    buckets: list[str] | None = None,
+    schema: str = RAW_SCHEMA,
 ) -> int:
-    """Assert the raw tables equal the organisation; returns the number of rows compared."""
+    """Assert the raw tables (in `schema`) equal the organisation; returns the number of
+    rows compared."""
     problems: list[str] = []
     compared = 0
     for bucket in buckets or org.buckets:
         records = org.records(bucket)
         compared += len(records)
-        problems += compare_bucket(workspace, bucket, records)
+        problems += compare_bucket(workspace, bucket, records, schema)
     assert not problems, f"{len(problems)} differences, first: " + "\n".join(problems[:15])
     TALLY.add(rows_compared=compared)
     return compared
