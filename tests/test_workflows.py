@@ -47,5 +47,3 @@ def test_elt_runs_never_overlap():
     group = concurrency.get("group")
     assert isinstance(group, str) and group and "${{" not in group, group
     assert concurrency.get("cancel-in-progress") is False
-    for name, job in workflow["jobs"].items():
-        assert "concurrency" not in job, f"job {name} overrides the workflow's concurrency"
