@@ -105,73 +105,78 @@ def dbt_show(sql: str, env: dict[str, str], workdir: Path, limit: int = 100) -> 
     raise AssertionError(f"dbt show printed no rows:\n{run.output[-3000:]}")
 
 
-# Where the column of each warn-level `relationships` test comes from at the source:
-# (model, column) -> (bucket, field, bucket it references). Those tests warn, not fail, by
-# design (a record may reference one deleted at the source), so a test expecting no
-# warning, or some, names exactly which from the source records (`expected_warnings`).
-# A field "list[].key" is `key` of each element of a list field; "list[]" each element.
+# Where the column of each warn-level `relationships` test comes from at the source.
+# Those tests warn, not fail, by design (a record may reference one deleted at the
+# source), so a test expecting no warning, or some, names exactly which from the source
+# records (`expected_warnings`). (bucket, field, the bucket it references) -> the
+# (model, column)s carrying it; a field "list[].key" is `key` of each element of a list,
+# "list[]" each element.
+_REFERENCE_COLUMNS = {
+    ("users", "managerId", "users"): [
+        ("stg_impraise__users", "manager_id"),
+        ("dim_users", "manager_id"),
+        ("dim_users_history", "manager_id"),
+    ],
+    ("users", "teamIds[]", "teams"): [("stg_impraise__user_teams", "team_id")],
+    ("teams", "parentTeamId", "teams"): [
+        ("stg_impraise__teams", "parent_team_id"),
+        ("dim_teams", "parent_team_id"),
+    ],
+    ("teams", "leadId", "users"): [("stg_impraise__teams", "lead_id"), ("dim_teams", "lead_id")],
+    ("feedback", "senderId", "users"): [
+        ("stg_impraise__feedback", "sender_id"),
+        ("fct_feedback", "sender_id"),
+    ],
+    ("feedback", "recipientId", "users"): [
+        ("stg_impraise__feedback", "recipient_id"),
+        ("fct_feedback", "recipient_id"),
+    ],
+    ("feedback", "requestId", "feedback_requests"): [
+        ("stg_impraise__feedback", "feedback_request_id"),
+        ("fct_feedback", "request_id"),
+    ],
+    ("feedback", "topicIds[]", "topics"): [("stg_impraise__feedback_topics", "topic_id")],
+    ("feedback_requests", "requesterId", "users"): [
+        ("stg_impraise__feedback_requests", "requester_id"),
+        ("fct_feedback_requests", "requester_id"),
+    ],
+    ("feedback_requests", "subjectId", "users"): [
+        ("stg_impraise__feedback_requests", "subject_id"),
+        ("fct_feedback_requests", "subject_id"),
+    ],
+    ("feedback_requests", "recipients[].userId", "users"): [
+        ("stg_impraise__feedback_request_recipients", "recipient_id"),
+    ],
+    ("reviews", "createdById", "users"): [
+        ("stg_impraise__reviews", "created_by_id"),
+        ("review_cycle_summary", "created_by_id"),
+    ],
+    ("review_participants", "reviewId", "reviews"): [
+        ("stg_impraise__review_participants", "review_id"),
+        ("fct_review_participation", "review_id"),
+    ],
+    ("review_participants", "recipientId", "users"): [
+        ("stg_impraise__review_participants", "recipient_id"),
+        ("fct_review_participation", "recipient_id"),
+    ],
+    ("review_participants", "reviewerId", "users"): [
+        ("stg_impraise__review_participants", "reviewer_id"),
+        ("fct_review_participation", "reviewer_id"),
+    ],
+    ("review_answers", "reviewId", "reviews"): [
+        ("stg_impraise__review_answers", "review_id"),
+        ("review_topic_ratings", "review_id"),
+    ],
+    ("review_answers", "participantId", "review_participants"): [
+        ("stg_impraise__review_answers", "review_participant_id"),
+    ],
+    ("review_answers", "topicId", "topics"): [
+        ("stg_impraise__review_answers", "topic_id"),
+        ("review_topic_ratings", "topic_id"),
+    ],
+}
 REFERENCES = {
-    ("dim_users", "manager_id"): ("users", "managerId", "users"),
-    ("dim_users_history", "manager_id"): ("users", "managerId", "users"),
-    ("dim_teams", "parent_team_id"): ("teams", "parentTeamId", "teams"),
-    ("dim_teams", "lead_id"): ("teams", "leadId", "users"),
-    ("fct_feedback", "sender_id"): ("feedback", "senderId", "users"),
-    ("fct_feedback", "recipient_id"): ("feedback", "recipientId", "users"),
-    ("fct_feedback", "request_id"): ("feedback", "requestId", "feedback_requests"),
-    ("fct_feedback_requests", "requester_id"): ("feedback_requests", "requesterId", "users"),
-    ("fct_feedback_requests", "subject_id"): ("feedback_requests", "subjectId", "users"),
-    ("fct_review_participation", "review_id"): ("review_participants", "reviewId", "reviews"),
-    ("fct_review_participation", "recipient_id"): ("review_participants", "recipientId", "users"),
-    ("fct_review_participation", "reviewer_id"): ("review_participants", "reviewerId", "users"),
-    ("review_cycle_summary", "created_by_id"): ("reviews", "createdById", "users"),
-    ("review_topic_ratings", "review_id"): ("review_answers", "reviewId", "reviews"),
-    ("review_topic_ratings", "topic_id"): ("review_answers", "topicId", "topics"),
-    ("stg_impraise__users", "manager_id"): ("users", "managerId", "users"),
-    ("stg_impraise__user_teams", "team_id"): ("users", "teamIds[]", "teams"),
-    ("stg_impraise__teams", "parent_team_id"): ("teams", "parentTeamId", "teams"),
-    ("stg_impraise__teams", "lead_id"): ("teams", "leadId", "users"),
-    ("stg_impraise__feedback", "sender_id"): ("feedback", "senderId", "users"),
-    ("stg_impraise__feedback", "recipient_id"): ("feedback", "recipientId", "users"),
-    ("stg_impraise__feedback", "feedback_request_id"): (
-        "feedback",
-        "requestId",
-        "feedback_requests",
-    ),
-    ("stg_impraise__feedback_topics", "topic_id"): ("feedback", "topicIds[]", "topics"),
-    ("stg_impraise__feedback_requests", "requester_id"): (
-        "feedback_requests",
-        "requesterId",
-        "users",
-    ),
-    ("stg_impraise__feedback_requests", "subject_id"): ("feedback_requests", "subjectId", "users"),
-    ("stg_impraise__feedback_request_recipients", "recipient_id"): (
-        "feedback_requests",
-        "recipients[].userId",
-        "users",
-    ),
-    ("stg_impraise__reviews", "created_by_id"): ("reviews", "createdById", "users"),
-    ("stg_impraise__review_participants", "review_id"): (
-        "review_participants",
-        "reviewId",
-        "reviews",
-    ),
-    ("stg_impraise__review_participants", "recipient_id"): (
-        "review_participants",
-        "recipientId",
-        "users",
-    ),
-    ("stg_impraise__review_participants", "reviewer_id"): (
-        "review_participants",
-        "reviewerId",
-        "users",
-    ),
-    ("stg_impraise__review_answers", "review_id"): ("review_answers", "reviewId", "reviews"),
-    ("stg_impraise__review_answers", "review_participant_id"): (
-        "review_answers",
-        "participantId",
-        "review_participants",
-    ),
-    ("stg_impraise__review_answers", "topic_id"): ("review_answers", "topicId", "topics"),
+    column: source for source, columns in _REFERENCE_COLUMNS.items() for column in columns
 }
 
 
