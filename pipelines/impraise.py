@@ -18,25 +18,36 @@ from pathlib import Path
 from typing import Any
 
 import dlt
-from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.common.configuration.exceptions import (
+    ConfigFieldMissingException,
+    ConfigValueCannotBeCoercedException,
+)
+from dlt.common.configuration.inject import get_fun_spec
+from dlt.common.configuration.resolve import resolve_configuration
 from dlt.pipeline.exceptions import PipelineStepFailed
-from impraise_source import ConfigurationError, impraise
+from impraise_cli.check import check, format_report
+from impraise_source import impraise
 from impraise_source.children import remove_superseded
+from impraise_source.config import SourceSettings, validate
 from impraise_source.deletions import mark_deleted
 from impraise_source.destinations import destination_for, file_format_for
-from impraise_source.errors import BucketFailedError, ImpraiseError, TokenRefusedError
-from impraise_source.locking import RunInProgressError, exclusive_run
+from impraise_source.errors import (
+    ConfigurationError,
+    ImpraiseError,
+    IncompatibleApiError,
+    UpstreamError,
+)
+from impraise_source.locking import exclusive_run
 from impraise_source.orphans import die_with_parent
 from impraise_source.repair import remove_duplicate_rows
+from impraise_source.settings import setting_name
 from impraise_source.stats import RunStats
 from impraise_source.summary import format_summary
 
 EXIT_OK = 0
-EXIT_UNEXPECTED = 1
-EXIT_CONFIG = 2
-EXIT_TOKEN_REFUSED = 3
-EXIT_BUCKET_FAILED = 4
-EXIT_RUN_IN_PROGRESS = 5
+EXIT_UNEXPECTED = ImpraiseError.exit_code
+EXIT_CONFIG = ConfigurationError.exit_code
+EXIT_BUCKET_FAILED = UpstreamError.exit_code
 
 DEFAULT_DATASET = "impraise_raw"
 DEMO_USERS = 300
@@ -46,6 +57,8 @@ configuration (environment or .dlt/secrets.toml / .dlt/config.toml, [sources.imp
   SOURCES__IMPRAISE__API_TOKEN   the token Impraise issued (secret; never printed)
   SOURCES__IMPRAISE__BASE_URL    default https://analytics-api.impraise.com
   SOURCES__IMPRAISE__REQUESTS_PER_SECOND  the token's quota, default 6
+  SOURCES__IMPRAISE__ROUTES      JSON: canonical bucket -> the route the API lists it as
+  SOURCES__IMPRAISE__FIELDS      JSON: canonical bucket.field -> the API's name for it
   IMPRAISE_DESTINATION           duckdb (default), postgres, or any dlt destination
   IMPRAISE_DUCKDB_PATH           the DuckDB file, default impraise.duckdb in the repo root
   PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE   the postgres destination (libpq variables)
@@ -54,12 +67,14 @@ configuration (environment or .dlt/secrets.toml / .dlt/config.toml, [sources.imp
 exit codes:
   0  every bucket loaded
   1  unexpected error (normalizing or loading failed)
-  2  configuration error (missing token, unknown bucket or destination, bad date)
+  2  configuration error (missing or bad setting, unknown bucket or destination, bad
+     date); nothing was requested or written
   3  the API refused the token (HTTP 401); nothing was loaded
   4  at least one bucket failed after its retries; the others were loaded and the
      failed buckets' cursors did not move, so the next run reads them again (when
      the root listing itself fails, nothing is loaded)
   5  another run of the same pipeline is in progress
+  6  --check: the API does not serve something the marts need (the report says what)
 """
 
 
@@ -103,6 +118,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "a second organisation apart",
     )
     parser.add_argument(
+        "--check",
+        action="store_true",
+        help="connect, read the root listing and a first page of each bucket, and report "
+        "what the API serves against what the marts need; loads nothing, writes nothing",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="with --check: print the report as JSON"
+    )
+    parser.add_argument(
         "--demo",
         action="store_true",
         help="start the bundled API simulator in-process, with a synthetic organisation, "
@@ -122,25 +146,51 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(format="impraise: %(levelname)s: %(message)s", level=logging.WARNING)
     try:
         with demo_api(args.demo) as overrides:
+            if args.check:
+                return run_check(args, overrides)
             return run(args, overrides)
-    except TokenRefusedError as error:
-        return _fail(EXIT_TOKEN_REFUSED, error)
-    except RunInProgressError as error:
-        return _fail(EXIT_RUN_IN_PROGRESS, error)
-    except BucketFailedError as error:
-        # The root listing failed after its retries: an upstream failure like any
-        # bucket's, not a configuration error; nothing was loaded.
-        return _fail(EXIT_BUCKET_FAILED, error)
+    except ImpraiseError as error:
+        return _fail(error.exit_code, error)
     except ConfigFieldMissingException as error:
-        missing = ", ".join(error.fields)
-        return _fail(EXIT_CONFIG, f"missing configuration: {missing} (see --help)")
-    except (ConfigurationError, ImpraiseError) as error:
-        return _fail(EXIT_CONFIG, error)
+        missing = ", ".join(f"{setting_name(field)} ({field})" for field in error.fields)
+        return _fail(EXIT_CONFIG, f"missing configuration: {missing}; see --help")
+    except ConfigValueCannotBeCoercedException as error:
+        value = error.field_value
+        return _fail(EXIT_CONFIG, f"{setting_name(error.field_name)} '{value}' is not valid")
     except PipelineStepFailed as error:
         return _fail(EXIT_UNEXPECTED, f"the {error.step} step failed: {_first_line(error)}")
 
 
+def run_check(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
+    """--check: probe the API and print the compatibility report; writes nothing."""
+    destination_for(args.destination)  # a bad name fails here as it would in a run
+    report = check(source_settings(args, overrides), args.buckets, args.exclude)
+    print(report.to_json() if args.json else format_report(report))
+    return EXIT_OK if report.compatible else IncompatibleApiError.exit_code
+
+
+def source_settings(args: argparse.Namespace, overrides: dict[str, Any]) -> SourceSettings:
+    """The source's settings as dlt resolves them for `impraise()`, checked."""
+    explicit = {**overrides, "start_date": args.start_date}
+    config = resolve_configuration(
+        get_fun_spec(impraise)(), sections=("sources", "impraise"), explicit_value=explicit
+    )
+    return validate(
+        api_token=config.api_token,
+        base_url=config.base_url,
+        requests_per_second=config.requests_per_second,
+        cursor_lag_seconds=config.cursor_lag_seconds,
+        max_items=config.max_items,
+        prefetch_pages=config.prefetch_pages,
+        start_date=config.start_date,
+        routes=config.routes,
+        fields=config.fields,
+    )
+
+
 def run(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
+    # The destination first: a typo must not cost a request.
+    destination = destination_for(args.destination)
     stats = RunStats()
     source = impraise(
         buckets=args.buckets,
@@ -154,7 +204,6 @@ def run(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     if args.demo:
         # Demo cursors must never be mistaken for those of a real organisation.
         pipeline_name += "_demo"
-    destination = destination_for(args.destination)
     pipeline = dlt.pipeline(
         pipeline_name=pipeline_name,
         destination=destination,
@@ -170,6 +219,8 @@ def run(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
         gc.freeze()
         load_info = pipeline.run(source, loader_file_format=file_format_for(destination))
         remove_superseded(pipeline, stats.loaded)
+        if stats.paging_notice:
+            print(stats.paging_notice)
         print(format_summary(stats))
         if args.full_refresh and not args.start_date:
             report_deletions(pipeline, source.resources.selected, stats, load_info.loads_ids)

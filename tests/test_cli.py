@@ -56,7 +56,7 @@ def test_configuration_errors_are_one_line(simulator, workspace: PipelineWorkspa
     server = simulator(token=TOKEN)
     cases = {
         ("--destination", "nowhere"): "unknown destination 'nowhere'",
-        ("--start-date", "2025-13-45"): "start_date",
+        ("--start-date", "2025-13-45"): "--start-date / SOURCES__IMPRAISE__START_DATE",
     }
     for args, message in cases.items():
         run = workspace.run(server, *args, token=TOKEN)

@@ -28,6 +28,7 @@ from dlt.common.normalizers.json.helpers import get_nested_row_hash
 from dlt.common.normalizers.utils import generate_dlt_ids
 from dlt.common.schema.typing import TColumnSchema
 
+from .naming import api_name
 from .settings import BUCKET_CHILD_COLUMNS, BUCKET_COLUMNS, Record, child_table, column_types
 from .timestamps import parse_instant
 
@@ -93,12 +94,6 @@ class Layout:
     fields: tuple[Field, ...]
     nested: tuple[NestedList, ...]
     known: frozenset[str]
-
-
-def api_name(column: str) -> str:
-    """The API's camelCase name of a snake_case column: `created_at` -> `createdAt`."""
-    head, *rest = column.split("_")
-    return head + "".join(part.capitalize() for part in rest)
 
 
 def child_tables(bucket: str) -> tuple[str, ...]:

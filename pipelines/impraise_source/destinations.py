@@ -8,6 +8,7 @@ dlt destination is configured the dlt way (e.g. DESTINATION__SNOWFLAKE__CREDENTI
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,7 +18,7 @@ from dlt.common.destination import Destination
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 
-from .errors import ImpraiseError
+from .errors import ConfigurationError
 
 DEFAULT_DESTINATION = "duckdb"
 # The fastest load path measured per destination (100k feedback rows into DuckDB:
@@ -55,7 +56,9 @@ def destination_for(name: str | None, env: Mapping[str, str] = os.environ) -> De
     try:
         return Destination.from_reference(name)
     except Exception:  # dlt raises several kinds of error for an unknown name
-        raise ImpraiseError(f"unknown destination '{name}'") from None
+        close = difflib.get_close_matches(name, dlt.destinations.__all__, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise ConfigurationError(f"unknown destination '{name}'{hint}") from None
 
 
 def file_format_for(destination: Destination) -> str | None:
@@ -66,7 +69,7 @@ def file_format_for(destination: Destination) -> str | None:
 def _libpq_credentials(env: Mapping[str, str]) -> PostgresCredentials:
     missing = [var for var in ("PGHOST", "PGUSER", "PGDATABASE") if not env.get(var)]
     if missing:
-        raise ImpraiseError(f"the postgres destination needs {', '.join(missing)} to be set")
+        raise ConfigurationError(f"the postgres destination needs {', '.join(missing)} to be set")
     credentials = PostgresCredentials()
     credentials.host = env["PGHOST"]
     credentials.port = int(env.get("PGPORT") or 5432)

@@ -24,6 +24,9 @@ DEFAULT_PREFETCH_PAGES = 3
 # skew between this machine and the API, and commits that land late on the API's side.
 DEFAULT_CURSOR_LAG_SECONDS = 300.0
 
+# The environment twin of each setting of [sources.impraise], as dlt reads it.
+_SETTING_PREFIX = "SOURCES__IMPRAISE__"
+
 CURSOR_FIELD = "updatedAt"
 # Set on raw rows that a --full-refresh run no longer finds at the source.
 DELETED_AT_COLUMN = "_deleted_at"
@@ -109,6 +112,11 @@ _TYPES: dict[str, TColumnSchema] = {
 }
 
 
+def setting_name(key: str) -> str:
+    """The environment variable of a [sources.impraise] setting: what errors name."""
+    return _SETTING_PREFIX + key.upper()
+
+
 def _columns(types: dict[str, str]) -> dict[str, TColumnSchema]:
     return {name: {"name": name, **_TYPES[kind]} for name, kind in types.items()}
 
@@ -127,6 +135,9 @@ def table_columns(bucket: str) -> dict[str, TColumnSchema]:
     """Column hints for a bucket's table: shared, bucket-specific and bookkeeping columns."""
     columns = _columns(column_types(bucket))
     columns["id"]["nullable"] = False
+    # A record read twice in one run (changed while the run paged) merges as its latest
+    # version: dlt's merge keeps the first row of each key in this order.
+    columns["updated_at"]["dedup_sort"] = "desc"
     columns[DELETED_AT_COLUMN] = {"name": DELETED_AT_COLUMN, **_TIMESTAMP}
     return columns
 
