@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 BENCH_INSTALLED := $(VENV)/.bench-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv install demo test lint bench lock clean
+.PHONY: help venv install demo test unit lint bench lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z ]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ demo: $(INSTALLED) ## Load the bundled simulator into DuckDB, build the marts an
 
 test: $(INSTALLED) ## Run the whole test suite
 	$(BIN)/pytest
+
+unit: $(INSTALLED) ## Run the fast tier: in-process tests, no subprocess or server (~15 s)
+	$(BIN)/pytest tests/unit -n 0 -q
 
 lint: $(INSTALLED) ## Check Python (ruff) and SQL (sqlfluff) style
 	$(BIN)/ruff check .

@@ -9,18 +9,18 @@ warning. All requests of a run share one client and one rate limiter.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import dlt
-from dlt.common.storages.load_package import load_package_state
 from dlt.common.typing import TSecretStrValue
 from dlt.extract import DltResource
 
 from .buckets import ReadOptions, read_bucket
 from .client import ImpraiseClient
-from .columnar import CHILD_KEY_COLUMNS, page_items
-from .config import validate
+from .columnar import bucket_resource
+from .config import from_values
 from .errors import ConfigurationError
 from .naming import renamer
 from .paging import Readings
@@ -33,10 +33,7 @@ from .settings import (
     DEFAULT_REQUESTS_PER_SECOND,
     MAX_ITEMS,
     Record,
-    child_columns,
-    child_table,
     setting_name,
-    table_columns,
 )
 from .stats import RunStats
 
@@ -85,17 +82,7 @@ def impraise(
         pii_salt: When set (a secret), users' names and emails load as salted digests.
         stats: Collects per-bucket counters for the caller's summary.
     """
-    settings = validate(
-        api_token=api_token,
-        base_url=base_url,
-        requests_per_second=requests_per_second,
-        cursor_lag_seconds=cursor_lag_seconds,
-        max_items=max_items,
-        prefetch_pages=prefetch_pages,
-        start_date=start_date,
-        routes=routes,
-        fields=fields,
-    )
+    settings = from_values(locals())
     stats = stats if stats is not None else RunStats()
     client = ImpraiseClient.from_settings(settings, stats)
     found = catalog(client.get_root(), settings.routes)
@@ -117,7 +104,7 @@ def impraise(
         prepare = renamer(bucket.name, settings.fields.get(bucket.name, {}))
         if pseudonymise is not None and bucket.name == PII_BUCKET:
             prepare = _then(prepare, pseudonymise)
-        resources.append(bucket_resource(bucket, options, prepare))
+        resources.append(bucket_resource(bucket.name, _pages_of(bucket, options, prepare)))
     return resources
 
 
@@ -166,40 +153,11 @@ def warn_about_names(found: Catalog, restricted: bool) -> None:
         logger.warning("route '%s' is not read: another route loads into the same table", route)
 
 
+def _pages_of(
+    bucket: Bucket, options: ReadOptions, prepare: Callable[[Record], Record]
+) -> Callable[[MutableMapping[str, Any]], Iterator[list[Record]]]:
+    return lambda state: read_bucket(bucket, options, state, prepare)
+
+
 def _then(first: Callable[[Record], Record], second: Callable[[Record], Record]):
     return lambda record: second(first(record))
-
-
-def bucket_resource(
-    bucket: Bucket, options: ReadOptions, prepare: Callable[[Record], Record]
-) -> DltResource:
-    """The merge resource of one bucket; unknown buckets get no column hints.
-
-    `prepare` rewrites each record as served into the record to load.
-    """
-    name = bucket.name
-
-    def read_pages():
-        load_id = load_package_state()["load_id"]
-        state = dlt.current.resource_state()
-        for records in read_bucket(bucket, options, state, prepare):
-            for table_name, rows in page_items(name, records, load_id):
-                yield dlt.mark.with_table_name(rows, table_name)
-
-    resource = dlt.resource(read_pages, name=name, write_disposition="merge", parallelized=True)()
-    # Each table's hints are a variant of the resource's: the child tables, which this
-    # resource yields too, must not inherit the bucket's columns and primary key.
-    resource.apply_hints(
-        table_name=name,
-        primary_key="id",
-        columns=table_columns(name),
-        create_table_variant=True,
-    )
-    for field, columns in child_columns(name).items():
-        resource.apply_hints(
-            table_name=child_table(name, field),
-            write_disposition="append",
-            columns={**columns, **CHILD_KEY_COLUMNS},
-            create_table_variant=True,
-        )
-    return resource

@@ -26,6 +26,20 @@ from .timestamps import parse_instant
 MAX_PREFETCH_PAGES = 16
 
 
+# The settings `validate` checks, as the source's arguments (and dlt's config keys) name them.
+SETTING_KEYS = (
+    "api_token",
+    "base_url",
+    "requests_per_second",
+    "cursor_lag_seconds",
+    "max_items",
+    "prefetch_pages",
+    "start_date",
+    "routes",
+    "fields",
+)
+
+
 @dataclass(frozen=True)
 class SourceSettings:
     api_token: str
@@ -39,6 +53,11 @@ class SourceSettings:
     routes: dict[str, str]
     # Canonical bucket -> {canonical `field` or `list.field` -> the API's name for it}.
     fields: dict[str, dict[str, str]]
+
+
+def from_values(values: Mapping[str, Any]) -> SourceSettings:
+    """`validate` over the `SETTING_KEYS` of a mapping (the source's arguments, say)."""
+    return validate(**{key: values.get(key) for key in SETTING_KEYS})
 
 
 def validate(

@@ -16,7 +16,7 @@ learnt from every bucket of the run (`Readings`): a null `next` seen anywhere sh
 `next` is an offset that turns null at the end, so a non-null one promises another page;
 a `next` other than `offset + len(data)` counts what remains, which says exactly how
 many pages follow. dlt's paginators request one page at a time (dlt-hub/dlt#2844),
-which at 400 ms per request reaches about a third of the rate limit.
+which at the API's latency reaches a fraction of the rate limit (docs/benchmarks.md).
 """
 
 from __future__ import annotations

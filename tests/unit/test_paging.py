@@ -3,60 +3,12 @@
 from __future__ import annotations
 
 import itertools
-import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import pytest
 from impraise_source.paging import ASSUMED_READING, Page, PageReader, Reading, Readings
 
-PAGE = 10
-
-
-class FakeApi:
-    """One bucket of `total` records, paged the way `style` writes `next`.
-
-    Stands in for ImpraiseClient.get_json: it answers `parse(payload)` and counts the
-    requests, those past the data, and the most in flight at once.
-    """
-
-    def __init__(self, total: int, style: str = "offset", cap: int | None = None, delay=0.0):
-        self.records = [{"id": f"r{i}"} for i in range(total)]
-        self.style, self.cap, self.delay = style, cap, delay
-        self.requests = 0
-        self.past_the_data = 0
-        self.in_flight = self.most_in_flight = 0
-        self._lock = threading.Lock()
-
-    def get_json(self, path, params, bucket, offset, parse):
-        with self._lock:
-            self.requests += 1
-            self.in_flight += 1
-            self.most_in_flight = max(self.most_in_flight, self.in_flight)
-        time.sleep(self.delay)
-        size = min(params["maxItems"], self.cap or params["maxItems"])
-        data = self.records[offset : offset + size]
-        with self._lock:
-            self.in_flight -= 1
-            self.past_the_data += not data
-        return parse({"data": data, "pagination": self._pagination(offset, size, len(data))})
-
-    def _pagination(self, offset: int, size: int, served: int) -> dict[str, Any]:
-        pagination = {"maxItems": size, "offset": offset}
-        end, total = offset + served, len(self.records)
-        if self.style == "offset":
-            pagination["next"] = end if end < total else None
-        elif self.style == "offset_plus_len":
-            pagination["next"] = end
-        elif self.style == "remaining":
-            pagination["next"] = max(0, total - end)
-        elif self.style == "stuck":
-            pagination["next"] = offset
-        elif self.style == "garbage":
-            pagination["next"] = "soon"
-        return pagination
-
+from tests.unit.fakes import PAGE, FakeApi
 
 STYLES = ["offset", "offset_plus_len", "remaining", "absent", "stuck", "garbage"]
 SIZES = [0, 1, PAGE - 1, PAGE, PAGE + 1, 3 * PAGE, 3 * PAGE + 5]
