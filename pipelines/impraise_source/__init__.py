@@ -87,10 +87,13 @@ def impraise(
     client = ImpraiseClient.from_settings(settings, stats)
     found = catalog(client.get_root(), settings.routes)
     warn_about_names(found, restricted=bool(buckets))
+    selected = select_buckets(found, buckets, exclude)
+    # A thread for every page any bucket may have in flight: pages queue at the limiter,
+    # which serves them in priority order, never in an executor's queue, which would not.
+    threads = max(1, len(selected) * settings.prefetch_pages)
     options = ReadOptions(
         client=client,
-        # Enough threads to keep a few pages in flight for every bucket at once.
-        executor=ThreadPoolExecutor(max_workers=8, thread_name_prefix="impraise-page"),
+        executor=ThreadPoolExecutor(max_workers=threads, thread_name_prefix="impraise-page"),
         readings=Readings(),
         max_items=settings.max_items,
         prefetch_pages=settings.prefetch_pages,
@@ -100,7 +103,7 @@ def impraise(
     )
     pseudonymise = pseudonymiser(pii_salt) if pii_salt else None
     resources = []
-    for bucket in select_buckets(found, buckets, exclude):
+    for bucket in selected:
         prepare = renamer(bucket.name, settings.fields.get(bucket.name, {}))
         if pseudonymise is not None and bucket.name == PII_BUCKET:
             prepare = _then(prepare, pseudonymise)

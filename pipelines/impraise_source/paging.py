@@ -30,8 +30,6 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from .timestamps import parse_instant
-
 if TYPE_CHECKING:
     from .client import ImpraiseClient
 
@@ -186,10 +184,6 @@ class PageReader:
         self._in_flight = max(1, prefetch_pages)
         self._readings = readings
         self._ahead: deque[tuple[int, Future[Page]]] = deque()
-        # How far through time the bucket has been read: the `createdAt` of the last
-        # record received (records come in creation order). The limiter serves the
-        # bucket furthest behind first, so the buckets of a run finish together.
-        self._frontier = -math.inf
 
     def pages(self) -> Iterator[Page]:
         offset, previous = 0, None
@@ -197,14 +191,14 @@ class PageReader:
             while True:
                 page = self._take(offset)
                 self._readings.observe(self._bucket, page)
-                self._frontier = max(self._frontier, _created(page.records))
+                if not page.is_last:
+                    # Before the page is handed on: the next ones load while it is used.
+                    wanted = self._readings.pages_to_request(page, self._in_flight, previous)
+                    self._fetch_ahead(page.end, stride=len(page.records), pages=wanted)
                 yield page
                 if page.is_last:
                     return
-                offset = page.end
-                wanted = self._readings.pages_to_request(page, self._in_flight, previous)
-                self._fetch_ahead(offset, stride=len(page.records), pages=wanted)
-                previous = page
+                offset, previous = page.end, page
         finally:
             self._drop_ahead()
 
@@ -217,7 +211,6 @@ class PageReader:
             bucket=self._bucket,
             offset=offset,
             parse=lambda payload: self._page(offset, payload),
-            priority=self._frontier,
         )
 
     def _take(self, offset: int) -> Page:
@@ -254,19 +247,6 @@ class PageReader:
             requested,
             pagination.get("next", _ABSENT),
         )
-
-
-def _created(records: list[dict[str, Any]]) -> float:
-    """The last record's creation time as a POSIX timestamp; -inf when it has none.
-
-    Read before records are renamed, so both spellings of the field are looked at.
-    """
-    last = records[-1] if records and isinstance(records[-1], dict) else {}
-    value = last.get("createdAt", last.get("created_at"))
-    try:
-        return parse_instant(value).timestamp()
-    except (TypeError, ValueError, AttributeError):
-        return -math.inf
 
 
 def _page_size(served: Any, requested: int) -> int:
