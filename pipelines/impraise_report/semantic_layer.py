@@ -12,16 +12,11 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dbt.adapters.factory import get_adapter_by_type
-from dbt_metricflow.cli.dbt_connectors.adapter_backed_client import AdapterBackedSqlClient
-from dbt_metricflow.cli.dbt_connectors.dbt_config_accessor import dbtProjectMetadata
-from metricflow.engine.metricflow_engine import MetricFlowEngine, MetricFlowQueryRequest
-from metricflow_semantics.model.dbt_manifest_parser import (
-    parse_manifest_from_dbt_generated_manifest,
-)
-from metricflow_semantics.model.semantic_manifest_lookup import SemanticManifestLookup
+if TYPE_CHECKING:
+    from metricflow.engine.metricflow_engine import MetricFlowEngine
+
 
 MANIFEST_NAME = "semantic_manifest.json"
 
@@ -37,14 +32,10 @@ Row = dict[str, Any]
 class SemanticLayer:
     engine: MetricFlowEngine
 
-    def metric_names(self) -> list[str]:
-        return sorted(metric.name for metric in self.engine.list_metrics())
-
     def query(
         self,
         metrics: Sequence[str],
         group_by: Sequence[str] = (),
-        where: Sequence[str] = (),
         start: dt.date | None = None,
         end: dt.date | None = None,
     ) -> list[Row]:
@@ -52,10 +43,11 @@ class SemanticLayer:
 
         `start` and `end` bound metric_time (both inclusive, as `mf query --start-time`).
         """
+        from metricflow.engine.metricflow_engine import MetricFlowQueryRequest
+
         request = MetricFlowQueryRequest.create(
             metric_names=list(metrics),
             group_by_names=list(group_by) or None,
-            where_constraints=list(where) or None,
             time_constraint_start=_midnight(start),
             time_constraint_end=_midnight(end),
         )
@@ -79,6 +71,17 @@ def connect(
         raise SemanticLayerError(
             f"no semantic manifest at {manifest_path}: run `dbt parse` (or `dbt build`) first"
         )
+    # Imported here, not at the top: dbt and MetricFlow take seconds to import, and a
+    # missing warehouse or manifest should be reported without that wait.
+    from dbt.adapters.factory import get_adapter_by_type
+    from dbt_metricflow.cli.dbt_connectors.adapter_backed_client import AdapterBackedSqlClient
+    from dbt_metricflow.cli.dbt_connectors.dbt_config_accessor import dbtProjectMetadata
+    from metricflow.engine.metricflow_engine import MetricFlowEngine
+    from metricflow_semantics.model.dbt_manifest_parser import (
+        parse_manifest_from_dbt_generated_manifest,
+    )
+    from metricflow_semantics.model.semantic_manifest_lookup import SemanticManifestLookup
+
     try:
         # Runs `dbt debug`, which checks the connection and registers the adapter.
         project = dbtProjectMetadata.load_from_paths(

@@ -57,23 +57,30 @@ def monthly_chart(chart: MonthlyChart) -> str:
         if i % step == 0:
             x = left + band * (i + 0.5)
             parts.append(_text(x, height - bottom + 16, f"{month:%b %y}", anchor="middle"))
-    for i in range(len(chart.months)):
+    for i, month in enumerate(chart.months):
         if any(series.values[i].suppressed for series in chart.series):
+            title = f"{month:%b %Y}: suppressed (privacy floor)"
             parts.append(
-                _rect(left + band * i + 1, top, band - 2, plot_height, chart.key, "suppressed")
+                _rect(left + band * i + 1, top, band - 2, plot_height, chart.key, title=title)
             )
     if chart.kind == "line":
         for colour, series in zip(COLOURS, chart.series, strict=False):
-            parts += _line(series.values, colour, lambda i: left + band * (i + 0.5), y)
+            titles = [
+                f"{series.label}, {month:%b %Y}: {format_number(value.value, chart.number)}"
+                for month, value in zip(chart.months, series.values, strict=True)
+            ]
+            parts += _line(series.values, titles, colour, lambda i: left + band * (i + 0.5), y)
     else:
         bar = band * 0.7
         base = [0.0] * len(chart.months)
         for colour, series in zip(COLOURS, chart.series, strict=False):
-            for i, value in enumerate(series.values):
+            for i, (month, value) in enumerate(zip(chart.months, series.values, strict=True)):
                 if value.value:
                     x = left + band * i + (band - bar) / 2
                     top_y = y(base[i] + value.value)
-                    parts.append(_bar(x, top_y, bar, y(base[i]) - top_y, colour))
+                    title = f"{series.label}, {month:%b %Y}: "
+                    title += format_number(value.value, chart.number)
+                    parts.append(_bar(x, top_y, bar, y(base[i]) - top_y, colour, title))
                     base[i] += value.value
     legend = [(colour, series.label) for colour, series in zip(COLOURS, chart.series, strict=False)]
     parts += _legend(legend, left, 14, chart.key, any_suppressed(chart.series))
@@ -90,18 +97,21 @@ def bar_chart(chart: BarChart) -> str:
     parts = [_hatch(chart.key)]
     for i, bar in enumerate(chart.bars):
         y = 10 + row * i
-        parts.append(_text(label_width - 8, y + 15, bar.label, anchor="end", limit=34))
+        cells = [_text(label_width - 8, y + 15, bar.label, anchor="end", limit=34)]
         if bar.value.suppressed:
-            parts.append(_rect(label_width, y + 3, 60, row - 8, chart.key, "suppressed"))
-            parts.append(_text(label_width + 68, y + 15, "suppressed", fill=MUTED))
-            continue
-        value = bar.value.value or 0
-        length = bar_space * value / top_value
-        parts.append(_bar(label_width, y + 3, max(length, 1), row - 8, COLOURS[0]))
-        label = format_number(bar.value.value, chart.number)
-        parts.append(_text(label_width + length + 6, y + 15, label, weight="600"))
-        if bar.detail:
-            parts.append(_text(label_width + length + 48, y + 15, bar.detail, fill=MUTED))
+            cells.append(
+                _rect(label_width, y + 3, 60, row - 8, chart.key, f"{bar.label}: suppressed")
+            )
+            cells.append(_text(label_width + 68, y + 15, "suppressed", fill=MUTED))
+        else:
+            length = bar_space * (bar.value.value or 0) / top_value
+            label = format_number(bar.value.value, chart.number)
+            title = f"{bar.label}: {label}"
+            cells.append(_bar(label_width, y + 3, max(length, 1), row - 8, COLOURS[0], title))
+            cells.append(_text(label_width + length + 6, y + 15, label, weight="600"))
+            if bar.detail:
+                cells.append(_text(label_width + length + 48, y + 15, bar.detail, fill=MUTED))
+        parts.append(_row(bar.label, cells))
     return _svg(chart.key, height, parts)
 
 
@@ -120,23 +130,30 @@ def team_table(table: TeamTable, floor: int) -> str:
             parts.append(_text(x + 4, header - 24 + 14 * line_number, line, weight="600"))
     for r, team_row in enumerate(table.rows):
         y = header + row * r
+        cells = []
         if r % 2 == 0:
-            parts.append(f'<rect x="0" y="{y:.1f}" width="{WIDTH}" height="{row}" fill="#f9fafb"/>')
+            cells.append(f'<rect x="0" y="{y:.1f}" width="{WIDTH}" height="{row}" fill="#f9fafb"/>')
         name = team_row.team + (" *" if team_row.suppressed_months else "")
-        parts.append(_text(name_width - 8, y + 15, name, anchor="end", limit=34))
+        cells.append(_text(name_width - 8, y + 15, name, anchor="end", limit=34))
         if team_row.values[0].suppressed:
-            parts.append(_rect(name_width + 4, y + 4, 60, row - 8, table.key, "suppressed"))
             message = f"suppressed: fewer than {floor} active members in every month"
-            parts.append(_text(name_width + 72, y + 15, message, fill=MUTED))
-            continue
-        for c, ((_, number), value) in enumerate(zip(table.columns, team_row.values, strict=True)):
-            x = name_width + column_width * c + 4
-            if value.value is None:
-                parts.append(_text(x, y + 15, NO_VALUE, fill=MUTED))
-                continue
-            length = (column_width - 60) * value.value / tops[c]
-            parts.append(_bar(x, y + 5, max(length, 1), row - 10, COLOURS[c % len(COLOURS)]))
-            parts.append(_text(x + length + 4, y + 15, format_number(value.value, number)))
+            cells.append(_rect(name_width + 4, y + 4, 60, row - 8, table.key, message))
+            cells.append(_text(name_width + 72, y + 15, message, fill=MUTED))
+        else:
+            for c, ((heading, number), value) in enumerate(
+                zip(table.columns, team_row.values, strict=True)
+            ):
+                x = name_width + column_width * c + 4
+                if value.value is None:
+                    cells.append(_text(x, y + 15, NO_VALUE, fill=MUTED))
+                    continue
+                label = format_number(value.value, number)
+                length = (column_width - 60) * value.value / tops[c]
+                colour = COLOURS[c % len(COLOURS)]
+                title = f"{team_row.team}, {heading}: {label}"
+                cells.append(_bar(x, y + 5, max(length, 1), row - 10, colour, title))
+                cells.append(_text(x + length + 4, y + 15, label))
+        parts.append(_row(team_row.team, cells))
     return _svg(table.key, height, parts)
 
 
@@ -166,12 +183,14 @@ def flow_matrix(matrix: FlowMatrix) -> str:
                     f'fill="#ffffff" stroke="{GRID}"/>'
                 )
             elif value.suppressed:
-                parts.append(_rect(x, y, cell, cell, matrix.key, "suppressed"))
+                title = f"{matrix.teams[i]} to {matrix.teams[j]}: suppressed"
+                parts.append(_rect(x, y, cell, cell, matrix.key, title))
             else:
                 shade = _shade((value.value or 0) / largest if largest else 0)
+                title = f"{matrix.teams[i]} to {matrix.teams[j]}: {value.value:,.0f}"
                 parts.append(
                     f'<rect class="mark" x="{x:.1f}" y="{y:.1f}" width="{cell:.1f}" '
-                    f'height="{cell:.1f}" fill="{shade}" stroke="#ffffff"/>'
+                    f'height="{cell:.1f}" fill="{shade}" stroke="#ffffff">{_title(title)}</rect>'
                 )
                 if cell >= 18:
                     fill = "#ffffff" if (value.value or 0) > largest / 2 else INK
@@ -195,7 +214,7 @@ def flow_matrix(matrix: FlowMatrix) -> str:
     parts.append(
         _text(label_width + 142, legend_y + 10, f"more (up to {largest:,.0f})", fill=MUTED)
     )
-    parts.append(_rect(label_width + 270, legend_y, 16, 12, matrix.key, "legend"))
+    parts.append(_rect(label_width + 270, legend_y, 16, 12, matrix.key))
     parts.append(_text(label_width + 292, legend_y + 10, "suppressed", fill=MUTED))
     parts.append(
         f'<rect x="{label_width + 380}" y="{legend_y}" width="16" height="12" fill="#ffffff" '
@@ -232,23 +251,35 @@ def _hatch(key: str) -> str:
     )
 
 
-def _rect(x: float, y: float, width: float, height: float, key: str, kind: str) -> str:
-    """A hatched area: a withheld figure (`suppressed`), or the legend's sample of one."""
-    css = "mark suppressed" if kind == "suppressed" else "legend"
+def _rect(x, y, width, height, key: str, title: str | None = None) -> str:
+    """A hatched area: a withheld figure (with its `title`), or without one the legend's
+    sample of it."""
+    css = "legend" if title is None else "mark suppressed"
     return (
         f'<rect class="{css}" x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{height:.1f}" '
-        f'fill="url(#{escape(key)}-hatch)" stroke="#9ca3af" stroke-width="0.5"/>'
+        f'fill="url(#{escape(key)}-hatch)" stroke="#9ca3af" stroke-width="0.5">'
+        f"{_title(title)}</rect>"
     )
 
 
-def _bar(x: float, y: float, width: float, height: float, colour: str) -> str:
+def _bar(x, y, width, height, colour: str, title: str) -> str:
     return (
         f'<rect class="mark" x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{height:.1f}" '
-        f'fill="{colour}"/>'
+        f'fill="{colour}">{_title(title)}</rect>'
     )
 
 
-def _line(values: list[Value], colour: str, x, y) -> list[str]:
+def _row(label: str, cells: list[str]) -> str:
+    """One row of a bar chart or table, named for readers of the markup (and tests)."""
+    return f'<g class="row" data-label="{escape(label)}">{"".join(cells)}</g>'
+
+
+def _title(text: str | None) -> str:
+    """A tooltip: browsers show an element's <title> on hover, no script needed."""
+    return "" if text is None else f"<title>{escape(text)}</title>"
+
+
+def _line(values: list[Value], titles: list[str], colour: str, x, y) -> list[str]:
     """The series as a line broken where a month has no figure, and a dot per month."""
     parts, run = [], []
     for i, value in enumerate([*values, Value(None)]):
@@ -256,7 +287,7 @@ def _line(values: list[Value], colour: str, x, y) -> list[str]:
             run.append(f"{x(i):.1f},{y(value.value):.1f}")
             parts.append(
                 f'<circle class="mark" cx="{x(i):.1f}" cy="{y(value.value):.1f}" r="3" '
-                f'fill="{colour}"/>'
+                f'fill="{colour}">{_title(titles[i])}</circle>'
             )
         elif run:
             if len(run) > 1:
@@ -288,14 +319,14 @@ def _legend(entries, x, y, key, suppressed: bool) -> list[str]:
         parts.append(_text(x + 16, y + 1, label))
         x += 28 + 6.5 * len(label)
     if suppressed:
-        parts.append(_rect(x, y - 9, 12, 12, key, "legend"))
+        parts.append(_rect(x, y - 9, 12, 12, key))
         parts.append(_text(x + 16, y + 1, "suppressed (privacy floor)"))
     return parts
 
 
 def _text(x, y, text, anchor="start", fill=INK, weight="400", size=12, limit=None):
     shown = _cut(text, limit) if limit else text
-    title = f"<title>{escape(text)}</title>" if shown != text else ""
+    title = _title(text) if shown != text else ""
     return (
         f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" fill="{fill}" '
         f'font-size="{size}" font-weight="{weight}">{title}{escape(shown)}</text>'
