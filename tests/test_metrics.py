@@ -237,6 +237,20 @@ def _team_feedback_per_head(rows):
     return {team: given[team] / heads[team] for team in heads}
 
 
+def _feedback_share(numerator: Callable, base: Callable):
+    return lambda rows: _share(rows, "created_month", numerator, base)
+
+
+# (share metric of fct_feedback, what its numerator holds, what its denominator holds)
+FEEDBACK_SHARES = (
+    ("praise_share", lambda row: row["feedback_type"] == "praise", _unflagged),
+    ("answer_share", lambda row: row["feedback_type"] == "feedback", _unflagged),
+    ("anonymous_feedback_share", lambda row: row["is_anonymous"], _unflagged),
+    ("manager_feedback_share", lambda row: row["is_manager_to_report"], _known),
+    ("upward_feedback_share", lambda row: row["is_report_to_manager"], _known),
+    ("peer_feedback_share", lambda row: row["is_peer"], _known),
+    ("cross_team_feedback_share", lambda row: row["is_cross_team"], _known),
+)
 # (metric, group-by, mart, the figure recomputed from the mart's rows)
 MART_RECOMPUTATIONS = (
     (
@@ -253,51 +267,9 @@ MART_RECOMPUTATIONS = (
         "user_engagement_monthly",
         lambda rows: _share(rows, "month", lambda row: row["feedback_received"] == 0, _active),
     ),
-    (
-        "praise_share",
-        MONTH,
-        "fct_feedback",
-        lambda rows: _share(
-            rows, "created_month", lambda row: row["feedback_type"] == "praise", _unflagged
-        ),
-    ),
-    (
-        "answer_share",
-        MONTH,
-        "fct_feedback",
-        lambda rows: _share(
-            rows, "created_month", lambda row: row["feedback_type"] == "feedback", _unflagged
-        ),
-    ),
-    (
-        "anonymous_feedback_share",
-        MONTH,
-        "fct_feedback",
-        lambda rows: _share(rows, "created_month", lambda row: row["is_anonymous"], _unflagged),
-    ),
-    (
-        "manager_feedback_share",
-        MONTH,
-        "fct_feedback",
-        lambda rows: _share(rows, "created_month", lambda row: row["is_manager_to_report"], _known),
-    ),
-    (
-        "upward_feedback_share",
-        MONTH,
-        "fct_feedback",
-        lambda rows: _share(rows, "created_month", lambda row: row["is_report_to_manager"], _known),
-    ),
-    (
-        "peer_feedback_share",
-        MONTH,
-        "fct_feedback",
-        lambda rows: _share(rows, "created_month", lambda row: row["is_peer"], _known),
-    ),
-    (
-        "cross_team_feedback_share",
-        MONTH,
-        "fct_feedback",
-        lambda rows: _share(rows, "created_month", lambda row: row["is_cross_team"], _known),
+    *(
+        (metric, MONTH, "fct_feedback", _feedback_share(numerator, base))
+        for metric, numerator, base in FEEDBACK_SHARES
     ),
     ("feedback_givers", MONTH, "fct_feedback", _feedback_givers),
     ("median_hours_to_first_answer", MONTH, "fct_feedback_requests", _median_hours),

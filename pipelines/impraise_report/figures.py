@@ -53,16 +53,20 @@ class Series:
     values: list[Value]
 
 
-@dataclass(frozen=True)
-class MonthlyChart:
-    key: str
+@dataclass(frozen=True, kw_only=True)
+class Chart:
+    key: str  # the chart's id on the page
     title: str
-    unit: str
+    unit: str  # what the values are, for the caption
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MonthlyChart(Chart):
     number: str  # how values read: see svg.format_number
     kind: str  # "line", "stacked" or "bars"
     months: list[dt.date]
     series: list[Series]
-    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -72,14 +76,10 @@ class Bar:
     detail: str = ""
 
 
-@dataclass(frozen=True)
-class BarChart:
-    key: str
-    title: str
-    unit: str
+@dataclass(frozen=True, kw_only=True)
+class BarChart(Chart):
     number: str
     bars: list[Bar]
-    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -89,25 +89,18 @@ class TeamRow:
     suppressed_months: int
 
 
-@dataclass(frozen=True)
-class TeamTable:
-    key: str
-    title: str
+@dataclass(frozen=True, kw_only=True)
+class TeamTable(Chart):
     columns: list[tuple[str, str]]  # (heading, number)
     rows: list[TeamRow]
-    note: str = ""
 
 
-@dataclass(frozen=True)
-class FlowMatrix:
-    key: str
-    title: str
-    unit: str
+@dataclass(frozen=True, kw_only=True)
+class FlowMatrix(Chart):
     teams: list[str]
     # (giving team index, receiving team index) -> the count, or suppressed
     cells: dict[tuple[int, int], Value]
     hidden_teams: int
-    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -141,7 +134,70 @@ HEADLINES = (
     ("cross_team_feedback_share", "Feedback across teams", "percent", "feedback_givers"),
     ("reciprocity_rate", "Feedback returned the same month", "percent", "feedback_givers"),
 )
-MIX = (("praise_count", "Praise"), ("tip_count", "Tips"), ("answer_count", "Answers"))
+
+
+@dataclass(frozen=True)
+class MonthlySpec:
+    """A chart of metrics by month; a month is withheld where `size_metric` (the people
+    its figures describe) is below the floor."""
+
+    key: str
+    title: str
+    unit: str
+    number: str
+    kind: str
+    series: tuple[tuple[str, str], ...]  # (metric, label)
+    size_metric: str
+    note: str
+
+
+PARTICIPATION, VOLUME, RESPONSE_RATE, FIRST_ANSWER = MONTHLY_CHARTS = (
+    MonthlySpec(
+        "participation",
+        "Participation over time",
+        "% of active users",
+        "percent",
+        "line",
+        (
+            ("participation_rate", "Gave, asked for or answered feedback"),
+            ("users_without_feedback_share", "Received no feedback"),
+        ),
+        "active_users",
+        "Suppressed in months with fewer active users than the privacy floor.",
+    ),
+    MonthlySpec(
+        "volume",
+        "Feedback given per month, by kind",
+        "feedback items",
+        "count",
+        "stacked",
+        (("praise_count", "Praise"), ("tip_count", "Tips"), ("answer_count", "Answers")),
+        "feedback_givers",
+        "Flagged feedback is left out; anonymous feedback counts. Suppressed in months "
+        "with fewer named givers than the privacy floor.",
+    ),
+    MonthlySpec(
+        "response-rate",
+        "Feedback request response rate",
+        "% of people asked who answered",
+        "percent",
+        "line",
+        (("feedback_request_response_rate", "Answered recipients / all recipients"),),
+        "feedback_requesters",
+        "By the month the request was sent.",
+    ),
+    MonthlySpec(
+        "first-answer",
+        "Time to first answer",
+        "hours (median over answered requests)",
+        "hours",
+        "bars",
+        (("median_hours_to_first_answer", "Median hours"),),
+        "feedback_requesters",
+        "By the month the request was sent.",
+    ),
+)
+
 RELATIONSHIP_SHARES = (
     ("manager_feedback_share", "Manager to report"),
     ("upward_feedback_share", "Report to manager"),
@@ -186,11 +242,20 @@ def build(layer: SemanticLayer, months: int) -> Report:
     ]
     monthly = _by_month(layer, period)
     report.sections = [
-        ("Participation", [_participation(monthly, period, floor)]),
-        ("Feedback volume and mix", [_volume(monthly, period, floor), _mix(layer, window, floor)]),
+        ("Participation", [_monthly_chart(PARTICIPATION, monthly, period, floor)]),
+        (
+            "Feedback volume and mix",
+            [
+                _monthly_chart(VOLUME, monthly, period, floor),
+                _relationships_mix(layer, window, floor),
+            ],
+        ),
         (
             "Feedback requests",
-            [_response_rate(monthly, period, floor), _first_answer(monthly, period, floor)],
+            [
+                _monthly_chart(RESPONSE_RATE, monthly, period, floor),
+                _monthly_chart(FIRST_ANSWER, monthly, period, floor),
+            ],
         ),
         ("Review cycles", [_cycles(layer, window, floor), _relationships(layer, window, floor)]),
         ("Teams compared", [_teams(layer, window, floor)]),
@@ -218,134 +283,50 @@ def _period(layer: SemanticLayer, months: int) -> Period:
 
 
 def _by_month(layer: SemanticLayer, period: Period) -> dict[dt.date, Row]:
-    metrics = [
-        "active_users",
-        "participation_rate",
-        "users_without_feedback_share",
-        "feedback_count",
-        "feedback_givers",
-        "feedback_requesters",
-        "feedback_request_response_rate",
-        "median_hours_to_first_answer",
-        *(metric for metric, _ in MIX),
-    ]
-    rows = layer.query(metrics, [MONTH], start=period.first_month, end=period.end)
+    metrics = {spec.size_metric for spec in MONTHLY_CHARTS}
+    metrics |= {metric for spec in MONTHLY_CHARTS for metric, _ in spec.series}
+    rows = layer.query(sorted(metrics), [MONTH], start=period.first_month, end=period.end)
     return {row[MONTH]: row for row in rows}
 
 
-def _monthly_series(monthly, period, floor, metric, label, size) -> Series:
-    empty: Row = {}
-    return Series(
-        label,
-        [_floored(monthly.get(month, empty), metric, size, floor) for month in period.months],
-    )
-
-
-def _participation(monthly, period, floor) -> MonthlyChart:
+def _monthly_chart(spec: MonthlySpec, monthly, period: Period, floor: int) -> MonthlyChart:
+    no_row: Row = {}
     return MonthlyChart(
-        "participation",
-        "Participation over time",
-        "% of active users",
-        "percent",
-        "line",
-        period.months,
-        [
-            _monthly_series(
-                monthly,
-                period,
-                floor,
-                "participation_rate",
-                "Gave, asked for or answered feedback",
-                "active_users",
-            ),
-            _monthly_series(
-                monthly,
-                period,
-                floor,
-                "users_without_feedback_share",
-                "Received no feedback",
-                "active_users",
-            ),
-        ],
-        note="Suppressed in months with fewer active users than the privacy floor.",
-    )
-
-
-def _volume(monthly, period, floor) -> MonthlyChart:
-    return MonthlyChart(
-        "volume",
-        "Feedback given per month, by kind",
-        "feedback items",
-        "count",
-        "stacked",
-        period.months,
-        [
-            _monthly_series(monthly, period, floor, metric, label, "feedback_givers")
-            for metric, label in MIX
-        ],
-        note="Flagged feedback is left out; anonymous feedback counts. Suppressed in months "
-        "with fewer named givers than the privacy floor.",
-    )
-
-
-def _response_rate(monthly, period, floor) -> MonthlyChart:
-    return MonthlyChart(
-        "response-rate",
-        "Feedback request response rate",
-        "% of people asked who answered",
-        "percent",
-        "line",
-        period.months,
-        [
-            _monthly_series(
-                monthly,
-                period,
-                floor,
-                "feedback_request_response_rate",
-                "Answered recipients / all recipients",
-                "feedback_requesters",
+        key=spec.key,
+        title=spec.title,
+        unit=spec.unit,
+        number=spec.number,
+        kind=spec.kind,
+        months=period.months,
+        series=[
+            Series(
+                label,
+                [
+                    _floored(monthly.get(month, no_row), metric, spec.size_metric, floor)
+                    for month in period.months
+                ],
             )
+            for metric, label in spec.series
         ],
-        note="By the month the request was sent.",
+        note=spec.note,
     )
 
 
-def _first_answer(monthly, period, floor) -> MonthlyChart:
-    return MonthlyChart(
-        "first-answer",
-        "Time to first answer",
-        "hours (median over answered requests)",
-        "hours",
-        "bars",
-        period.months,
-        [
-            _monthly_series(
-                monthly,
-                period,
-                floor,
-                "median_hours_to_first_answer",
-                "Median hours",
-                "feedback_requesters",
-            )
-        ],
-        note="By the month the request was sent.",
-    )
-
-
-def _mix(layer, window, floor) -> BarChart:
-    metrics = [metric for metric, _ in RELATIONSHIP_SHARES]
-    row = layer.query([*metrics, "feedback_givers"], **window)[0]
+def _relationships_mix(layer, window, floor) -> BarChart:
     return BarChart(
-        "relationships",
-        "Who gives feedback to whom",
-        "% of feedback whose sender and recipient are known",
-        "percent",
-        [
-            Bar(label, _floored(row, metric, "feedback_givers", floor))
-            for metric, label in RELATIONSHIP_SHARES
-        ],
+        key="relationships",
+        title="Who gives feedback to whom",
+        unit="% of feedback whose sender and recipient are known",
+        number="percent",
+        bars=_feedback_shares(layer, window, floor, RELATIONSHIP_SHARES),
         note="Anonymous feedback has no known sender and is not in these shares.",
     )
+
+
+def _feedback_shares(layer, window, floor, shares) -> list[Bar]:
+    """A bar per (metric, label): shares of feedback over the period, whose group is its givers."""
+    row = layer.query([*(metric for metric, _ in shares), "feedback_givers"], **window)[0]
+    return [Bar(label, _floored(row, metric, "feedback_givers", floor)) for metric, label in shares]
 
 
 def _cycles(layer, window, floor) -> BarChart:
@@ -371,11 +352,11 @@ def _cycles(layer, window, floor) -> BarChart:
                 detail += f" · rating {rating.value:.2f}"
         bars.append(Bar(row["review__review_name"], value, detail))
     return BarChart(
-        "cycles",
-        "Review completion by cycle",
-        "% of reviewer tasks completed",
-        "percent",
-        bars,
+        key="cycles",
+        title="Review completion by cycle",
+        unit="% of reviewer tasks completed",
+        number="percent",
+        bars=bars,
         note="Cycles that ended in the period. Average ratings (1 to 5) are withheld for cycles "
         "rated by fewer people than the privacy floor.",
     )
@@ -398,11 +379,11 @@ def _relationships(layer, window, floor) -> BarChart:
                 Bar(label, _floored(row, "review_completion_rate", "review_reviewers", floor))
             )
     return BarChart(
-        "review-relationships",
-        "Review completion by relationship",
-        "% of reviewer tasks completed",
-        "percent",
-        bars,
+        key="review-relationships",
+        title="Review completion by relationship",
+        unit="% of reviewer tasks completed",
+        number="percent",
+        bars=bars,
         note="The reviewer's relationship to the person reviewed.",
     )
 
@@ -426,10 +407,11 @@ def _teams(layer, window, floor) -> TeamTable:
         key=lambda row: (row.values[0].suppressed, -(row.values[0].value or 0), row.team)
     )
     return TeamTable(
-        "teams",
-        "Teams compared",
-        [(heading, unit) for _, heading, unit in TEAM_COLUMNS],
-        table_rows,
+        key="teams",
+        title="Teams compared",
+        unit="per team",
+        columns=[(heading, unit) for _, heading, unit in TEAM_COLUMNS],
+        rows=table_rows,
         note="Each person's activity counts for the team they were in at the time; a person "
         "in several teams counts in each. Months in which a team had fewer active members "
         "than the privacy floor are left out; a team that never reached it is suppressed.",
@@ -437,17 +419,12 @@ def _teams(layer, window, floor) -> TeamTable:
 
 
 def _giving_back(layer, window, floor) -> BarChart:
-    metrics = [metric for metric, _ in GIVING_BACK]
-    row = layer.query([*metrics, "feedback_givers"], **window)[0]
     return BarChart(
-        "giving-back",
-        "Giving back",
-        "%",
-        "percent",
-        [
-            Bar(label, _floored(row, metric, "feedback_givers", floor))
-            for metric, label in GIVING_BACK
-        ],
+        key="giving-back",
+        title="Giving back",
+        unit="% of feedback, of giver-receiver pairs, of team-to-team flows",
+        number="percent",
+        bars=_feedback_shares(layer, window, floor, GIVING_BACK),
         note="Returned: the receiver (a person, or someone in the receiving team) gave feedback "
         "back in the same month.",
     )
@@ -481,11 +458,11 @@ def _flows(layer, window, floor) -> FlowMatrix:
             count = row["team_flow_feedback_count"]
             cells[(index[row[giver]], index[row[receiver]])] = Value(count, count is None)
     return FlowMatrix(
-        "flows",
-        "Feedback between teams",
-        "feedback items from the giving team (rows) to the receiving team (columns)",
-        [names[team] for team in shown],
-        cells,
+        key="flows",
+        title="Flows between teams",
+        unit="feedback items from the giving team (rows) to the receiving team (columns)",
+        teams=[names[team] for team in shown],
+        cells=cells,
         hidden_teams=len(ranked) - len(shown),
         note="Counted in the months in which at least the privacy floor of people gave it; "
         "a hatched cell had feedback in the period, but never from enough people in one "

@@ -84,7 +84,7 @@ def _figure(chart, report: Report) -> str:
             drawing, caption = svg.bar_chart(chart), f"{chart.unit}, {period}"
         case TeamTable():
             drawing = svg.team_table(chart, report.floor)
-            caption = f"per team, {period}; * some months left out under the privacy floor"
+            caption = f"{chart.unit}, {period}; * some months left out under the privacy floor"
         case FlowMatrix():
             drawing, caption = svg.flow_matrix(chart), f"{chart.unit}, {period}"
             if chart.hidden_teams:
