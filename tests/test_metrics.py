@@ -8,8 +8,8 @@ floor 3). Then:
   recomputed from the simulator's records;
 - each family of metrics equals the same figure recomputed in Python from the marts it is
   defined on (so a metric cannot drift from its documented definition);
-- team_feedback_flows shows no count given by fewer than the floor of people, and its
-  counts reconcile with fct_feedback and the simulator's team memberships.
+- team_feedback_flows shows no count given (or received) by fewer than the floor of people,
+  and its counts reconcile with fct_feedback and the simulator's team memberships.
 """
 
 from __future__ import annotations
@@ -106,9 +106,9 @@ def check_flows_respect_the_floor(built: MetricsWarehouse, answers: Answers) -> 
     withheld = [row for row in rows if row["feedback_count"] is None]
     # Both sides of the floor must be in the test organisation, or this proves nothing.
     assert shown and withheld, f"{len(shown)} flows shown, {len(withheld)} withheld"
-    too_few = [row for row in shown if row["givers_count"] < FLOOR]
-    assert not too_few, f"counts shown for fewer than {FLOOR} givers: {too_few[:3]}"
-    assert all(row["givers_count"] < FLOOR for row in withheld)
+    too_few = [row for row in shown if min(row["givers_count"], row["receivers_count"]) < FLOOR]
+    assert not too_few, f"counts shown for fewer than {FLOOR} givers or receivers: {too_few[:3]}"
+    assert all(min(row["givers_count"], row["receivers_count"]) < FLOOR for row in withheld)
     assert all(row["is_feedback_count_suppressed"] == (row in withheld) for row in rows)
 
 
@@ -119,6 +119,7 @@ def check_flows_reconcile_with_fct_feedback(built: MetricsWarehouse, answers: An
     teams = {team["id"] for team in built.records["teams"]}
     items: Counter = Counter()
     givers: dict[tuple, set] = defaultdict(set)
+    receivers: dict[tuple, set] = defaultdict(set)
     for row in built.warehouse.mart("fct_feedback"):
         if row["is_flagged"] or row["sender_id"] is None:
             continue
@@ -132,15 +133,16 @@ def check_flows_reconcile_with_fct_feedback(built: MetricsWarehouse, answers: An
                 key = (month_of(at), giver_team, receiver_team)
                 items[key] += 1
                 givers[key].add(row["sender_id"])
+                receivers[key].add(row["recipient_id"])
     flows = {
         (row["month"], row["giver_team_id"], row["receiver_team_id"]): row
         for row in built.warehouse.mart("team_feedback_flows")
     }
     assert set(flows) == set(items), "the (month, giving team, receiving team) grid differs"
     for key, row in flows.items():
-        assert row["givers_count"] == len(givers[key]), key
-        shown = items[key] if len(givers[key]) >= FLOOR else None
-        assert row["feedback_count"] == shown, key
+        people = (len(givers[key]), len(receivers[key]))
+        assert (row["givers_count"], row["receivers_count"]) == people, key
+        assert row["feedback_count"] == (items[key] if min(people) >= FLOOR else None), key
 
 
 # ------------------------------------------------------- figures recomputed from the source
@@ -359,8 +361,7 @@ def _run_checks(built: MetricsWarehouse) -> None:
 
 # One test per warehouse, running every check and reporting every failure (as
 # test_dbt_e2e does): the build is the expensive part. The DuckDB build is shared with
-# tests/test_report.py, on one xdist worker.
-@pytest.mark.xdist_group("duckdb_metrics_warehouse")
+# tests/test_report.py (tests/support/semantic.py).
 def test_metrics_on_duckdb(duckdb_metrics_warehouse):
     _run_checks(duckdb_metrics_warehouse)
 

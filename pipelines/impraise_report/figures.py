@@ -464,9 +464,9 @@ def _flows(layer, window, floor) -> FlowMatrix:
         teams=[names[team] for team in shown],
         cells=cells,
         hidden_teams=len(ranked) - len(shown),
-        note="Counted in the months in which at least the privacy floor of people gave it; "
-        "a hatched cell had feedback in the period, but never from enough people in one "
-        "month. A person in several teams counts in each.",
+        note="Counted in the months in which at least the privacy floor of people gave it "
+        "and as many received it; a hatched cell had feedback in the period, but never "
+        "between enough people in one month. A person in several teams counts in each.",
     )
 
 

@@ -11,11 +11,14 @@ manifest) belongs to the test, not to a developer's checkout.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,12 +128,41 @@ def build_metrics_warehouse(warehouse: Warehouse, workdir: Path) -> MetricsWareh
     return built
 
 
-@pytest.fixture(scope="session")
-def duckdb_metrics_warehouse(tmp_path_factory) -> MetricsWarehouse:
-    """Shared by the metric and report tests (grouped on one xdist worker)."""
-    workdir = tmp_path_factory.mktemp("metrics_duckdb")
-    warehouse = Warehouse("duckdb", duckdb_path=PipelineWorkspace(workdir).duckdb_path)
-    return build_metrics_warehouse(warehouse, workdir)
+@pytest.fixture
+def duckdb_metrics_warehouse(tmp_path_factory) -> Iterator[MetricsWarehouse]:
+    """Built once per run and shared by the metric and report tests on every xdist worker;
+    each test holds it alone while it runs, since DuckDB lets one process at a time open a
+    file for writing (the report and `mf` do). pytest-xdist's `--dist loadgroup` would keep
+    these tests on one worker instead, but under pytest 9 it does not group: it tags items
+    through `_nodeid`, which pytest 9 no longer reads."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the run's directory, above the workers' own
+    workdir = shared / "metrics_duckdb"
+    records = workdir / "records.json"
+    with _exclusively(shared / "metrics_duckdb.lock"):
+        if records.exists():
+            warehouse = Warehouse("duckdb", duckdb_path=PipelineWorkspace(workdir).duckdb_path)
+            built = MetricsWarehouse(
+                warehouse, json.loads(records.read_text()), workdir / "dbt_project", workdir
+            )
+        else:
+            workdir.mkdir()
+            warehouse = Warehouse("duckdb", duckdb_path=PipelineWorkspace(workdir).duckdb_path)
+            built = build_metrics_warehouse(warehouse, workdir)
+            records.write_text(json.dumps(built.records))
+        yield built
+
+
+@contextmanager
+def _exclusively(lock_path: Path) -> Iterator[None]:
+    """Across processes: one holder at a time of the lock file."""
+    with lock_path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _dated(row: dict[str, Any]) -> dict[str, Any]:

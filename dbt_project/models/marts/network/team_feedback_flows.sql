@@ -2,7 +2,10 @@
     giver was in and every team its recipient was in when it was given (user
     history; doc block team_flow_counting), so a person in several teams counts
     in each of them. The count is withheld below the privacy floor in distinct
-    givers (macros/privacy.sql). -#}
+    givers, or in distinct receivers (macros/privacy.sql): with one receiver, it
+    would be what that person received from the team. -#}
+
+{%- set smaller_group = 'least(flows.givers_count, flows.receivers_count)' %}
 
 with
 
@@ -90,9 +93,8 @@ select
     flows.giver_team_id = flows.receiver_team_id as is_within_team,
     flows.givers_count,
     flows.receivers_count,
-    {{ impraise_suppress_small_group('flows.feedback_items', 'flows.givers_count') }}
-        as feedback_count,
-    {{ impraise_is_small_group('flows.givers_count') }} as is_feedback_count_suppressed,
+    {{ impraise_suppress_small_group('flows.feedback_items', smaller_group) }} as feedback_count,
+    {{ impraise_is_small_group(smaller_group) }} as is_feedback_count_suppressed,
     -- between two different teams: did the receiving team give back that month?
     case
         when flows.giver_team_id != flows.receiver_team_id
