@@ -144,6 +144,20 @@ def test_check_reports_exclusive_after_snake_case_and_rate_limit_headers(
     assert "new fields: pronouns" in users
 
 
+def test_check_reports_a_policy_that_names_unknown_fields(simulator, small_org, workspace):
+    server = simulator(org=small_org, token=TOKEN, rate_limit=0)
+    policy = '{"users.email": "hash", "users.shoe_size": "drop"}'
+    env = {
+        **ENV,
+        "SOURCES__IMPRAISE__FIELD_POLICY": policy,
+        "SOURCES__IMPRAISE__HASH_KEY": "k" * 32,
+    }
+    run = check(workspace, server, "--json", env=env)
+    assert run.returncode == 0, run.output
+    (warning,) = json.loads(run.stdout)["policy_warnings"]
+    assert "users.shoe_size" in warning and "users.email" not in warning
+
+
 def test_a_renamed_bucket_is_found_then_mapped(simulator, small_org, workspace, tmp_path):
     """`feedbacks` for `feedback`: --check fails naming both spellings and loads nothing;
     with `routes` set it passes, and the marts equal those built from the canonical API."""
@@ -204,6 +218,7 @@ def _content(rows: list[dict]) -> list[tuple]:
         ({"SOURCES__IMPRAISE__FIELDS": '{"users.title": "jobTitle"}'}, "'title' is not a field"),
         ({"RUNTIME__REQUEST_MAX_ATTEMPTS": "many"}, "REQUEST_MAX_ATTEMPTS"),
         ({"IMPRAISE_DESTINATION": "snowflak"}, "did you mean 'snowflake'"),
+        ({"SOURCES__IMPRAISE__FIELD_POLICY": '{"users.name": "shred"}'}, "FIELD_POLICY"),
     ],
     ids=lambda value: value if isinstance(value, str) else None,
 )

@@ -14,6 +14,8 @@ configuration (environment or .dlt/secrets.toml / .dlt/config.toml, [sources.imp
   SOURCES__IMPRAISE__REQUESTS_PER_SECOND  the token's quota, default 6
   SOURCES__IMPRAISE__ROUTES      JSON: canonical bucket -> the route the API lists it as
   SOURCES__IMPRAISE__FIELDS      JSON: canonical bucket.field -> the API's name for it
+  SOURCES__IMPRAISE__FIELD_POLICY  JSON: bucket.field -> keep, hash or drop (README)
+  SOURCES__IMPRAISE__HASH_KEY    the secret key of the policy's hash (HMAC-SHA-256)
   IMPRAISE_DESTINATION           duckdb (default), postgres, or any dlt destination
   IMPRAISE_DUCKDB_PATH           the DuckDB file, default impraise.duckdb in the repo root
   PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE   the postgres destination (libpq variables)

@@ -56,6 +56,8 @@ class CheckReport:
     served_page_size: int | None
     rate_limit_headers: dict[str, str]
     problems: list[str]
+    # What the field policy names that the project does not know, and other notes on it.
+    policy_warnings: list[str] = field(default_factory=list)
 
     @property
     def compatible(self) -> bool:
@@ -69,6 +71,7 @@ def check(
     settings: SourceSettings,
     include: Sequence[str] | None = None,
     exclude: Sequence[str] | None = None,
+    policy_warnings: Sequence[str] = (),
 ) -> CheckReport:
     """Probe the API; raises TokenRefusedError (401) or UpstreamError (root listing)."""
     client = ImpraiseClient.from_settings(settings, RunStats())
@@ -86,6 +89,7 @@ def check(
         served_page_size=readings.served_page_size,
         rate_limit_headers=client.rate_limit_headers,
         problems=_problems(reports, found),
+        policy_warnings=list(policy_warnings),
     )
 
 
@@ -185,6 +189,7 @@ def format_report(report: CheckReport) -> str:
     for bucket in report.buckets:
         lines.append(f"  {bucket.name.ljust(width)}  {_bucket_text(bucket, report)}")
     lines.append("")
+    lines += [f"field policy: {warning}" for warning in report.policy_warnings]
     if report.compatible:
         lines.append("compatible: the API serves everything the marts need")
     else:

@@ -18,6 +18,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from impraise_source import impraise
 from impraise_source.config import SourceSettings, from_values
 from impraise_source.errors import ConfigurationError, ImpraiseError, IncompatibleApiError
+from impraise_source.field_policy import FieldPolicy, parse_field_policy
 from impraise_source.settings import setting_name
 
 from .arguments import parse_args
@@ -56,18 +57,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run_check(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     """--check: probe the API and print the compatibility report; writes nothing."""
     destination_for(args.destination)  # a bad name fails here as it would in a run
-    report = check(source_settings(args, overrides), args.buckets, args.exclude)
+    settings, policy = source_settings(args, overrides)
+    report = check(settings, args.buckets, args.exclude, policy.warnings)
     print(report.to_json() if args.json else format_report(report))
     return EXIT_OK if report.compatible else IncompatibleApiError.exit_code
 
 
-def source_settings(args: argparse.Namespace, overrides: dict[str, Any]) -> SourceSettings:
-    """The source's settings as dlt resolves them for `impraise()`, checked."""
+def source_settings(
+    args: argparse.Namespace, overrides: dict[str, Any]
+) -> tuple[SourceSettings, FieldPolicy]:
+    """The source's settings and field policy as dlt resolves them for `impraise()`,
+    checked."""
     explicit = {**overrides, "start_date": args.start_date}
     config = resolve_configuration(
         get_fun_spec(impraise)(), sections=("sources", "impraise"), explicit_value=explicit
     )
-    return from_values(config)
+    settings = from_values(config)
+    return settings, parse_field_policy(config.field_policy, config.hash_key, config.pii_salt)
 
 
 def failure(error: BaseException) -> tuple[int, str]:

@@ -22,9 +22,9 @@ from .client import ImpraiseClient
 from .columnar import bucket_resource
 from .config import from_values
 from .errors import ConfigurationError
+from .field_policy import parse_field_policy
 from .naming import renamer
 from .paging import Readings
-from .pii import PII_BUCKET, pseudonymiser
 from .routes import Bucket, Catalog, catalog
 from .settings import (
     DEFAULT_BASE_URL,
@@ -54,6 +54,8 @@ def impraise(
     prefetch_pages: int = DEFAULT_PREFETCH_PAGES,
     routes: dict[str, str] | None = None,
     fields: dict[str, str] | None = None,
+    field_policy: dict[str, str] | None = None,
+    hash_key: TSecretStrValue | None = dlt.secrets.value,
     pii_salt: TSecretStrValue | None = dlt.secrets.value,
     stats: RunStats | None = None,
 ) -> list[DltResource]:
@@ -79,10 +81,16 @@ def impraise(
         fields: Canonical `bucket.field` (or `bucket.list.field`) -> the API's name for
             a renamed field (`{"users.jobTitle": "title"}`). snake_case spellings of the
             canonical names are recognised without it.
-        pii_salt: When set (a secret), users' names and emails load as salted digests.
+        field_policy: Canonical `bucket.field` (or `bucket.list.field`) -> keep, hash or
+            drop, applied to every record before anything is written (field_policy.py).
+        hash_key: The secret key of the policy's `hash` (HMAC-SHA-256).
+        pii_salt: Deprecated: hashes users' names and emails with a salted SHA-256.
         stats: Collects per-bucket counters for the caller's summary.
     """
     settings = from_values(locals())
+    policy = parse_field_policy(field_policy, hash_key, pii_salt)
+    for warning in policy.warnings:
+        logger.warning("%s", warning)
     stats = stats if stats is not None else RunStats()
     client = ImpraiseClient.from_settings(settings, stats)
     found = catalog(client.get_root(), settings.routes)
@@ -101,12 +109,12 @@ def impraise(
         start_date=settings.start_date,
         full_refresh=full_refresh,
     )
-    pseudonymise = pseudonymiser(pii_salt) if pii_salt else None
     resources = []
     for bucket in selected:
         prepare = renamer(bucket.name, settings.fields.get(bucket.name, {}))
-        if pseudonymise is not None and bucket.name == PII_BUCKET:
-            prepare = _then(prepare, pseudonymise)
+        protect = policy.preparer(bucket.name)
+        if protect is not None:
+            prepare = _then(prepare, protect)
         resources.append(bucket_resource(bucket.name, _pages_of(bucket, options, prepare)))
     return resources
 

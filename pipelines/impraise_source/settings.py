@@ -104,6 +104,30 @@ BUCKET_CHILD_COLUMNS: dict[str, dict[str, dict[str, str]]] = {
 
 KNOWN_BUCKETS: tuple[str, ...] = tuple(BUCKET_COLUMNS)
 
+# The fields that hold another record's id, by the bucket whose ids they hold, as paths of
+# warehouse column names (`<bucket>.<column>`, `<bucket>.<list>.<field>` inside a nested
+# list). The field policy hashes an id and every reference to it together, under one key,
+# so each join the marts make still matches (see field_policy.py).
+ID_REFERENCES: dict[str, tuple[str, ...]] = {
+    "users": (
+        "users.manager_id",
+        "teams.lead_id",
+        "feedback.sender_id",
+        "feedback.recipient_id",
+        "feedback_requests.requester_id",
+        "feedback_requests.subject_id",
+        "feedback_requests.recipients.user_id",
+        "reviews.created_by_id",
+        "review_participants.recipient_id",
+        "review_participants.reviewer_id",
+    ),
+    "teams": ("users.team_ids", "teams.parent_team_id"),
+    "topics": ("feedback.topic_ids", "review_answers.topic_id"),
+    "feedback_requests": ("feedback.request_id",),
+    "reviews": ("review_participants.review_id", "review_answers.review_id"),
+    "review_participants": ("review_answers.participant_id",),
+}
+
 _TYPES: dict[str, TColumnSchema] = {
     "text": _TEXT,
     "bool": _BOOL,
