@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 BENCH_INSTALLED := $(VENV)/.bench-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv install demo test lint bench lock clean
+.PHONY: help venv install demo report test unit lint bench lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z ]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -28,14 +28,24 @@ $(INSTALLED): pyproject.toml constraints.txt
 demo: export IMPRAISE_DUCKDB_PATH ?= $(CURDIR)/impraise.duckdb
 demo: export DBT_PROJECT_DIR := dbt_project
 demo: export DBT_PROFILES_DIR := profiles
-demo: $(INSTALLED) ## Load the bundled simulator into DuckDB, build the marts and docs, print a summary
+demo: $(INSTALLED) ## Load the bundled simulator into DuckDB, build the marts, docs and report, print a summary
 	$(BIN)/python pipelines/impraise.py --demo
 	$(BIN)/dbt build
 	$(BIN)/dbt docs generate
 	$(BIN)/python scripts/demo_summary.py
+	$(BIN)/python -m impraise_report
+
+# The report reads the warehouse `dbt build` built (same environment) through the metrics.
+report: export DBT_PROJECT_DIR := dbt_project
+report: export DBT_PROFILES_DIR := profiles
+report: $(INSTALLED) ## Write reports/engagement.html from the metrics (after `make demo` or `dbt build`)
+	$(BIN)/python -m impraise_report
 
 test: $(INSTALLED) ## Run the whole test suite
 	$(BIN)/pytest
+
+unit: $(INSTALLED) ## Run the fast tier: in-process tests, no subprocess or server (~15 s)
+	$(BIN)/pytest tests/unit -n 0 -q
 
 lint: $(INSTALLED) ## Check Python (ruff) and SQL (sqlfluff) style
 	$(BIN)/ruff check .
@@ -59,6 +69,6 @@ lock: ## Rewrite constraints.txt from the packages installed in .venv
 	touch $(INSTALLED)
 
 clean: ## Remove the venv, the demo warehouse, dbt output and caches
-	rm -rf $(VENV) impraise.duckdb impraise.duckdb.wal dbt_project/target dbt_project/logs \
+	rm -rf $(VENV) impraise.duckdb impraise.duckdb.wal dbt_project/target dbt_project/logs reports \
 		logs .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.support.simulator",
     "tests.support.postgres",
     "tests.support.pipeline",
+    "tests.support.semantic",
 ]

@@ -45,7 +45,7 @@ def test_help_explains_every_option_and_exit_code(simulator, workspace: Pipeline
 def test_demo_runs_without_a_token(simulator, workspace: PipelineWorkspace):
     run = workspace.run(simulator(token=TOKEN), "--demo", token=None, timeout=300)
     assert run.returncode == 0, run.output
-    from impraise import DEMO_USERS  # the demo's own size, to regenerate its truth
+    from impraise_cli.load import DEMO_USERS  # the demo's own size, to regenerate its truth
 
     expected = Organisation.generate(users=DEMO_USERS, seed=1)
     for bucket in BUCKETS:
@@ -69,7 +69,7 @@ def test_configuration_errors_are_one_line(simulator, workspace: PipelineWorkspa
     server = simulator(token=TOKEN)
     cases = {
         ("--destination", "nowhere"): "unknown destination 'nowhere'",
-        ("--start-date", "2025-13-45"): "start_date",
+        ("--start-date", "2025-13-45"): "--start-date / SOURCES__IMPRAISE__START_DATE",
     }
     for args, message in cases.items():
         run = workspace.run(server, *args, token=TOKEN)

@@ -50,11 +50,11 @@ def test_every_root_listing_shape(simulator, small_org, workspace: PipelineWorks
 def test_missing_next_and_short_pages(simulator, small_org, workspace: PipelineWorkspace):
     """No `pagination.next`: continue at offset + len(data) and stop on a short page;
     a server that caps pages below maxItems: follow its `next`."""
-    server = simulator(org=small_org, token=TOKEN, rate_limit=0, omit_next=True)
+    server = simulator(org=small_org, token=TOKEN, rate_limit=0, next_style="absent")
     env = {"SOURCES__IMPRAISE__MAX_ITEMS": "37"}
     assert workspace.run(server, token=TOKEN, env=env).returncode == 0
     assert_raw_matches_source(workspace, small_org)
-    server.switches.omit_next = False
+    server.switches.next_style = "offset"
     server.switches.max_page = 23
     second = PipelineWorkspace(workspace.root / "capped")
     run = second.run(server, token=TOKEN, env=env)
@@ -62,25 +62,18 @@ def test_missing_next_and_short_pages(simulator, small_org, workspace: PipelineW
     assert_raw_matches_source(second, small_org)
 
 
-def test_a_next_that_does_not_move_forward_fails_the_bucket_only(
+def test_a_next_that_does_not_move_forward_is_only_a_hint(
     simulator, small_org, workspace: PipelineWorkspace
 ):
+    """The data decides where a bucket ends: a `next` pointing back at the page just read
+    neither loops nor stops the bucket early."""
     server = simulator(org=small_org, token=TOKEN, rate_limit=0)
     server.inject("stuck_next", bucket="feedback", count=1)
-    started = time.monotonic()
     run = workspace.run(server, token=TOKEN, env={"SOURCES__IMPRAISE__MAX_ITEMS": "50"})
-    assert time.monotonic() - started < 120  # never an endless loop
-    assert run.returncode == 4, run.output
-    assert "bucket 'feedback' failed at offset 0" in run.stderr
-    assert "does not move forward" in run.stderr
-    others = [b for b in BUCKETS if b != "feedback"]
-    assert_raw_matches_source(workspace, small_org, others)
-    # The failed bucket's cursor did not move: the next run reads it from the start.
-    server.clear_log()
-    assert workspace.run(server, token=TOKEN).returncode == 0
-    assert all("after" not in r.params for r in bucket_requests(server, "feedback"))
-    assert all("after" in r.params for r in bucket_requests(server, "users"))
+    assert run.returncode == 0, run.output
     assert_raw_matches_source(workspace, small_org)
+    pages = -(-len(small_org.records("feedback")) // 50)
+    assert len(bucket_requests(server, "feedback")) <= pages + 1
 
 
 def test_pacing_never_exceeds_the_quota(simulator, workspace: PipelineWorkspace):

@@ -98,18 +98,12 @@ def test_a_storm_fails_one_bucket_clearly_then_a_burst_is_retried(
 def test_a_next_that_stops_moving_after_some_pages(
     simulator, small_org, workspace: PipelineWorkspace
 ):
+    """Records received decide the next offset: a `next` stuck mid-bucket loses nothing."""
     server = simulator(org=small_org, token=TOKEN, rate_limit=0)
     server.inject_at("stuck_next", "feedback", offset=PAGE, count=1)
     run = timed_run(workspace, server, env=ENV)
-    assert run.returncode == 4, run.output
-    errors = error_lines(run)
-    assert run.stderr.strip().splitlines() == errors and len(errors) == 1, run.stderr
-    assert "does not move forward" in errors[0]
-    match = ERROR_LINE.match(errors[0])
-    assert match and match["bucket"] == "feedback" and int(match["offset"]) >= PAGE
-    small_org.mutate_users(4, seed=22)
-    run = timed_run(workspace, server, env=ENV)
     assert run.returncode == 0, run.output
+    assert error_lines(run) == []
     assert_raw_matches_source(workspace, small_org)
 
 

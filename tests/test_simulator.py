@@ -194,10 +194,51 @@ def test_max_page_caps_a_page_and_next_follows_it(serve):
     assert page["pagination"] == {"maxItems": 10, "next": 15, "offset": 5}
 
 
-def test_omit_next_leaves_next_out(serve):
-    server = serve(omit_next=True)
-    pagination = get(server, "/users", maxItems=5).json()["pagination"]
-    assert pagination == {"maxItems": 5, "offset": 0}
+@pytest.mark.parametrize(
+    "style, first, last",
+    [
+        ("offset", 5, None),
+        ("offset_plus_len", 5, "end"),
+        ("remaining", "rest", 0),
+        ("absent", None, None),
+    ],
+)
+def test_next_style_writes_next_in_each_reading(serve, small_org, style, first, last):
+    server = serve(next_style=style)
+    total = len(small_org.records("users"))
+    head = get(server, "/users", maxItems=5).json()["pagination"]
+    tail = get(server, "/users", maxItems=5, offset=total - 2).json()["pagination"]
+    if style == "absent":
+        assert "next" not in head and "next" not in tail
+        return
+    assert head["next"] == {5: 5, "rest": total - 5}[first]
+    assert tail["next"] == {None: None, "end": total, 0: 0}[last]
+
+
+def test_snake_case_hyphens_and_renamed_buckets(serve, small_org):
+    server = serve(snake_case=True, hyphen_routes=True, renamed=("feedback=feedbacks",))
+    routes = get(server, "/").json()["routes"]
+    assert "/review-participants" in routes and "/feedbacks" in routes
+    assert "/feedback" not in routes and "/review_participants" not in routes
+    assert get(server, "/review_participants").status_code == 404
+    record = get(server, "/feedbacks", maxItems=1).json()["data"][0]
+    assert {"updated_at", "sender_id", "is_anonymous"} <= set(record)
+    request = get(server, "/feedback-requests", maxItems=1).json()["data"][0]
+    assert {"user_id", "answered_at"} <= set(request["recipients"][0])
+
+
+def test_rate_limit_headers_count_down_the_window(serve):
+    server = serve(rate_limit=5, rate_limit_headers=True)
+    remaining = [int(get(server, "/users").headers["X-RateLimit-Remaining"]) for _ in range(3)]
+    assert remaining == [4, 3, 2]
+    assert get(server, "/users").headers["X-RateLimit-Limit"] == "5"
+
+
+def test_the_log_counts_the_records_of_each_page(serve, small_org):
+    server = serve()
+    get(server, "/users", maxItems=7)
+    get(server, "/")
+    assert [entry.records for entry in server.request_log] == [7, 0]
 
 
 def test_shuffle_is_a_stable_permutation_across_pages(serve, small_org):

@@ -47,3 +47,24 @@ def test_elt_runs_never_overlap():
     group = concurrency.get("group")
     assert isinstance(group, str) and group and "${{" not in group, group
     assert concurrency.get("cancel-in-progress") is False
+
+
+def test_elt_uploads_the_report_and_publishes_it_only_when_asked():
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "elt.yml").read_text())
+    steps = workflow["jobs"]["elt"]["steps"]
+    runs = [step.get("run", "") for step in steps]
+    built = next(i for i, run in enumerate(runs) if "dbt build" in run)
+    reported = next(i for i, run in enumerate(runs) if "-m impraise_report" in run)
+    assert built < reported
+    uploaded = [
+        step["with"]["path"]
+        for step in steps
+        if step.get("uses", "").startswith("actions/upload-artifact")
+    ]
+    assert "reports/engagement.html" in uploaded
+    # the report reaches the Pages site only through one step, guarded by the opt-in
+    published = [step for step in steps if "reports/engagement.html site/" in step.get("run", "")]
+    assert len(published) == 1
+    assert published[0]["if"] == "inputs.publish_report || vars.IMPRAISE_PUBLISH_REPORT == 'true'"
+    triggers = workflow[True]  # PyYAML reads the key `on` as YAML 1.1's boolean
+    assert triggers["workflow_dispatch"]["inputs"]["publish_report"]["default"] is False

@@ -17,7 +17,7 @@ from typing import Any
 
 from .organisation import Organisation
 from .server import SimulatorServer
-from .switches import ROOT_SHAPES, Switches
+from .switches import NEXT_STYLES, ROOT_SHAPES, Switches
 
 TOKEN_VARIABLE = "IMPRAISE_SIMULATOR_TOKEN"
 
@@ -89,13 +89,15 @@ def _flag_options(spec: dataclasses.Field) -> dict[str, Any]:
     if isinstance(default, bool):
         options["action"] = argparse.BooleanOptionalAction
     elif isinstance(default, tuple):
-        options.update(nargs="*", metavar="BUCKET")
+        metavar = "CANONICAL=LISTED" if spec.name == "renamed" else "BUCKET"
+        options.update(nargs="*", metavar=metavar)
     elif default is None:
         options["metavar"] = "BUCKET"
     else:
         options["type"] = type(default)
-    if spec.name == "root_shape":
-        options["choices"] = ROOT_SHAPES
+    choices = {"root_shape": ROOT_SHAPES, "next_style": NEXT_STYLES}
+    if spec.name in choices:
+        options["choices"] = choices[spec.name]
     return options
 
 

@@ -71,16 +71,22 @@ def page_body(bodies: list[bytes], pagination: dict[str, Any], include_data: boo
     return b'{"data":[' + b",".join(bodies) + b"]," + tail
 
 
-def pagination(max_items: int, offset: int, served: int, total: int, omit_next: bool) -> dict:
-    """The pagination object: `next` is the offset after this page, or null on the last."""
+def pagination(max_items: int, offset: int, served: int, total: int, next_style: str) -> dict:
+    """The pagination object, `next` written in the reading `next_style` names."""
     result: dict[str, Any] = {"maxItems": max_items, "offset": offset}
-    if not omit_next:
-        result["next"] = offset + served if offset + served < total else None
+    end = offset + served
+    if next_style == "offset":
+        result["next"] = end if end < total else None
+    elif next_style == "offset_plus_len":
+        result["next"] = end
+    elif next_style == "remaining":
+        result["next"] = max(0, total - end)
     return result
 
 
 def root_listing(buckets: list[str], shape: str, base_url: str) -> Any:
-    """The answer to GET / in one of the shapes the contract says a client must accept."""
+    """The answer to GET / in one of the shapes the contract says a client must accept;
+    `buckets` are the names as listed."""
     paths = [f"/{bucket}" for bucket in buckets]
     urls = [base_url + path for path in paths]
     if shape == "routes":
@@ -113,6 +119,7 @@ class Response:
     content_type: str = "application/json"
     headers: tuple[tuple[str, str], ...] = ()
     delay_seconds: float = 0
+    records: int = 0  # records in a page's `data`, for the request log
 
 
 RESET = 0

@@ -13,6 +13,7 @@ microseconds, an ISO 8601 string, or null.
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from collections.abc import Callable
 from typing import Any
@@ -41,6 +42,22 @@ def decode(body: bytes) -> dict[str, Any]:
 def canonical_body(body: bytes) -> bytes:
     """A stored record re-encoded with canonical UTC timestamps."""
     return _encoder.encode(decode(body)).encode()
+
+
+def snake_case_body(body: bytes) -> bytes:
+    """An encoded record with every field name, nested ones included, in snake_case."""
+    return _encoder.encode(_snake_keys(json.loads(body))).encode()
+
+
+def _snake_keys(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_snake_keys(item) for item in value]
+    if isinstance(value, dict):
+        return {_SNAKE.sub("_", key).lower(): _snake_keys(item) for key, item in value.items()}
+    return value
+
+
+_SNAKE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
 def _as_micros(value: int | str) -> int:

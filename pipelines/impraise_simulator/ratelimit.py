@@ -19,8 +19,9 @@ class SlidingWindowLimiter:
         self._admitted: deque[float] = deque()
         self._lock = threading.Lock()
 
-    def admit(self, limit: int) -> tuple[bool, float]:
-        """(admitted?, the monotonic arrival time the decision was made at).
+    def admit(self, limit: int) -> tuple[bool, float, int]:
+        """(admitted?, the monotonic arrival time the decision was made at, how many
+        more requests the window admits now).
 
         The time is read under the lock, so arrival times in the request log are in
         decision order and a test recomputing windows from the log sees what this saw.
@@ -30,6 +31,6 @@ class SlidingWindowLimiter:
             while self._admitted and now - self._admitted[0] >= WINDOW_SECONDS:
                 self._admitted.popleft()
             if limit and len(self._admitted) >= limit:
-                return False, now
+                return False, now, 0
             self._admitted.append(now)
-            return True, now
+            return True, now, max(0, limit - len(self._admitted))

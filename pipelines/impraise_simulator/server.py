@@ -37,6 +37,7 @@ class LoggedRequest:
     bucket: str | None  # the bucket requested, when it is one the server serves
     params: dict[str, str]
     status: int
+    records: int = 0  # records served in the page's `data`
 
 
 class SimulatorServer:
@@ -135,29 +136,40 @@ class SimulatorServer:
         if not self._authorised(handler.headers.get("Authorization", "")):
             at, response = time.monotonic(), api.unauthorized()
         else:
-            admitted, at = self._limiter.admit(switches.rate_limit)
+            admitted, at, left = self._limiter.admit(switches.rate_limit)
             if admitted:
                 # Absolute URLs in the root listing use the address the client dialled.
                 base_url = "http://" + handler.headers.get("Host", self.url.removeprefix("http://"))
                 response = self._answer(target, params, base_url, switches)
             else:
                 response = api.too_many_requests(switches.retry_after)
+            if switches.rate_limit_headers and switches.rate_limit:
+                response.headers += (
+                    ("X-RateLimit-Limit", str(switches.rate_limit)),
+                    ("X-RateLimit-Remaining", str(left)),
+                )
         # Sleep without any lock held, so concurrent requests overlap as on a real API.
         time.sleep(switches.latency_ms / 1000 + response.delay_seconds)
         bucket = target if target not in (None, ROOT) else None
         with self._log_lock:
-            self._log.append(LoggedRequest(at, url.path, bucket, params, response.status))
+            self._log.append(
+                LoggedRequest(at, url.path, bucket, params, response.status, response.records)
+            )
             if self._arrivals:
                 self._arrivals.write(f"{at:.6f} {response.status}\n")
                 self._arrivals.flush()
         handler.reply(response)
 
     def _target(self, path: str) -> str | None:
-        """ROOT, a served bucket's name, or None for anything else."""
+        """ROOT, the (canonical) name of the bucket served at `path`, or None."""
         name = path.strip("/")
         if not name:
             return ROOT
-        return name if name in self.org.buckets else None
+        served = {listed: bucket for bucket, listed in self._listed_names().items()}
+        return served.get(name)
+
+    def _listed_names(self) -> dict[str, str]:
+        return self.switches.listed_names(self.org.buckets)
 
     def _authorised(self, header: str) -> bool:
         scheme, _, credentials = header.strip().partition(" ")
@@ -195,7 +207,8 @@ class SimulatorServer:
         return None
 
     def _root(self, base_url: str, switches: Switches) -> api.Response:
-        listing = api.root_listing(self.org.buckets, switches.root_shape, base_url)
+        listed = list(self._listed_names().values())
+        listing = api.root_listing(listed, switches.root_shape, base_url)
         return api.Response(200, json.dumps(listing).encode())
 
     def _page(
@@ -216,13 +229,16 @@ class SimulatorServer:
         bodies = page.bodies
         if not switches.mixed_offsets:
             bodies = [codec.canonical_body(body) for body in bodies]
+        if switches.snake_case:
+            bodies = [codec.snake_case_body(body) for body in bodies]
         pagination = api.pagination(
-            limit, request.offset, len(bodies), page.total, switches.omit_next
+            limit, request.offset, len(bodies), page.total, switches.next_style
         )
         if fault == "stuck_next":
             pagination["next"] = request.offset
-        body = api.page_body(bodies, pagination, include_data=fault != "missing_data")
-        return api.Response(200, body)
+        include_data = fault != "missing_data"
+        body = api.page_body(bodies, pagination, include_data)
+        return api.Response(200, body, records=len(bodies) if include_data else 0)
 
 
 class _Handler(BaseHTTPRequestHandler):

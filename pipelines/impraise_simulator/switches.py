@@ -22,6 +22,13 @@ ROOT_SHAPES = (
     "objects_url",
     "objects_name",
 )
+# How `pagination.next` reads: every reading the vendor's own example allows.
+NEXT_STYLES = (
+    "offset",  # the offset of the next page, null on the last (the assumed reading)
+    "offset_plus_len",  # offset + items served, on the last page too
+    "remaining",  # how many items are still to come, 0 on the last page
+    "absent",  # no `next` at all
+)
 FAULTS = (
     "500",
     "502",
@@ -64,7 +71,22 @@ class Switches:
         "data={'data': [...]}, bare=names without '/', urls=absolute URLs, objects_path / "
         "objects_href / objects_url / objects_name=objects carrying the route in that key",
     )
-    omit_next: bool = _switch(False, "leave 'next' out of pagination")
+    next_style: str = _switch(
+        "offset",
+        "how pagination.next reads: offset=next page's offset, null at the end; "
+        "offset_plus_len=offset + items served, on the last page too; remaining=items "
+        "still to come, 0 at the end; absent=no 'next'",
+    )
+    snake_case: bool = _switch(False, "serve record fields in snake_case (updated_at, sender_id)")
+    hyphen_routes: bool = _switch(
+        False, "list and serve routes with hyphens (/review-participants)"
+    )
+    renamed: tuple[str, ...] = _switch(
+        (), "buckets listed and served under another name, as CANONICAL=LISTED (feedback=feedbacks)"
+    )
+    rate_limit_headers: bool = _switch(
+        False, "send X-RateLimit-Limit and X-RateLimit-Remaining with every answer"
+    )
     after_exclusive: bool = _switch(False, "treat 'after' as exclusive (updatedAt > after)")
     mixed_offsets: bool = _switch(
         True, "render timestamps in varied UTC offsets and precisions (same instants)"
@@ -90,7 +112,22 @@ class Switches:
                 raise ValueError(f"{name} must be between 0 and 1")
         if self.max_page < 1:
             raise ValueError("max_page must be at least 1")
+        if self.next_style not in NEXT_STYLES:
+            raise ValueError(f"next_style must be one of {', '.join(NEXT_STYLES)}")
         self.forbidden = tuple(self.forbidden)
+        self.renamed = tuple(self.renamed)
+        for entry in self.renamed:
+            canonical, _, listed = entry.partition("=")
+            if not canonical or not listed:
+                raise ValueError(f"renamed entries are CANONICAL=LISTED, got {entry!r}")
+
+    def listed_names(self, buckets: list[str]) -> dict[str, str]:
+        """The name each bucket is listed and served under, by its canonical name."""
+        renamed = dict(entry.partition("=")[::2] for entry in self.renamed)
+        names = {bucket: renamed.get(bucket, bucket) for bucket in buckets}
+        if self.hyphen_routes:
+            names = {bucket: name.replace("_", "-") for bucket, name in names.items()}
+        return names
 
 
 @dataclass

@@ -9,44 +9,35 @@ warning. All requests of a run share one client and one rate limiter.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from typing import Any
 
 import dlt
-from dlt.common.configuration.resolve import resolve_configuration
-from dlt.common.configuration.specs import RuntimeConfiguration
-from dlt.common.storages.load_package import load_package_state
 from dlt.common.typing import TSecretStrValue
 from dlt.extract import DltResource
 
 from .buckets import ReadOptions, read_bucket
-from .client import ImpraiseClient, RetryPolicy
-from .columnar import CHILD_KEY_COLUMNS, page_items
-from .errors import ImpraiseError
-from .pii import PII_BUCKET, pseudonymiser
-from .rate_limit import SlidingWindowLimiter
-from .routes import bucket_names
+from .client import ImpraiseClient
+from .columnar import bucket_resource
+from .config import from_values
+from .errors import ConfigurationError
+from .field_policy import parse_field_policy
+from .naming import renamer
+from .paging import Readings
+from .routes import Bucket, Catalog, catalog
 from .settings import (
     DEFAULT_BASE_URL,
     DEFAULT_CURSOR_LAG_SECONDS,
     DEFAULT_PREFETCH_PAGES,
     DEFAULT_REQUESTS_PER_SECOND,
-    KNOWN_BUCKETS,
     MAX_ITEMS,
     Record,
-    child_columns,
-    child_table,
-    table_columns,
+    setting_name,
 )
 from .stats import RunStats
-from .timestamps import parse_instant
 
 logger = logging.getLogger("impraise")
-
-
-class ConfigurationError(ImpraiseError):
-    """The configuration asks for something impossible (an unknown bucket, a bad date)."""
 
 
 @dlt.source(name="impraise", section="impraise")
@@ -61,15 +52,22 @@ def impraise(
     cursor_lag_seconds: float = DEFAULT_CURSOR_LAG_SECONDS,
     max_items: int = MAX_ITEMS,
     prefetch_pages: int = DEFAULT_PREFETCH_PAGES,
+    routes: dict[str, str] | None = None,
+    fields: dict[str, str] | None = None,
+    field_policy: dict[str, str] | None = None,
+    hash_key: TSecretStrValue | None = dlt.secrets.value,
     pii_salt: TSecretStrValue | None = dlt.secrets.value,
     stats: RunStats | None = None,
 ) -> list[DltResource]:
     """Every bucket the API's root listing names, filtered by `buckets` and `exclude`.
 
+    Every setting is checked before the first request (ConfigurationError names the
+    bad one); then the root listing is read, and nothing more until the resources run.
+
     Args:
         api_token: The token Impraise issued (a secret: `SOURCES__IMPRAISE__API_TOKEN`).
         base_url: The API's address; the vendor's by default, the simulator's in the demo.
-        buckets: Load only these buckets (default: all the root lists).
+        buckets: Load only these buckets, by canonical name (default: all the root lists).
         exclude: Never load these buckets.
         start_date: ISO date or timestamp where a first run (or a full refresh) starts;
             default: everything.
@@ -77,94 +75,100 @@ def impraise(
         requests_per_second: The token's quota; no one-second window ever holds more.
         cursor_lag_seconds: How far behind a bucket's read start its saved cursor stays.
         max_items: Page size, at most 1000.
-        prefetch_pages: Pages kept in flight ahead of the reader, per bucket.
-        pii_salt: When set (a secret), users' names and emails load as salted digests.
+        prefetch_pages: Most pages a bucket keeps in flight ahead of the reader.
+        routes: Canonical bucket -> the route the API lists it under, for a bucket the
+            API names otherwise (`{"feedback": "feedbacks"}`).
+        fields: Canonical `bucket.field` (or `bucket.list.field`) -> the API's name for
+            a renamed field (`{"users.jobTitle": "title"}`). snake_case spellings of the
+            canonical names are recognised without it.
+        field_policy: Canonical `bucket.field` (or `bucket.list.field`) -> keep, hash or
+            drop, applied to every record before anything is written (field_policy.py).
+        hash_key: The secret key of the policy's `hash` (HMAC-SHA-256).
+        pii_salt: Deprecated: hashes users' names and emails with a salted SHA-256.
         stats: Collects per-bucket counters for the caller's summary.
     """
-    if not api_token:
-        raise ConfigurationError(
-            "no API token: set SOURCES__IMPRAISE__API_TOKEN or api_token in .dlt/secrets.toml"
-        )
-    if not 1 <= max_items <= MAX_ITEMS:
-        raise ConfigurationError(f"max_items must be between 1 and {MAX_ITEMS}, got {max_items}")
-    try:
-        start = parse_instant(start_date) if start_date else None
-    except ValueError as error:
-        raise ConfigurationError(f"start_date: {error}") from None
+    settings = from_values(locals())
+    policy = parse_field_policy(field_policy, hash_key, pii_salt)
+    for warning in policy.warnings:
+        logger.warning("%s", warning)
     stats = stats if stats is not None else RunStats()
-    retry_policy = RetryPolicy.from_dlt_config(resolve_configuration(RuntimeConfiguration()))
-    limiter = SlidingWindowLimiter(requests_per_second)
-    client = ImpraiseClient(base_url, api_token, limiter, retry_policy, stats)
+    client = ImpraiseClient.from_settings(settings, stats)
+    found = catalog(client.get_root(), settings.routes)
+    warn_about_names(found, restricted=bool(buckets))
+    selected = select_buckets(found, buckets, exclude)
+    # A thread for every page any bucket may have in flight: pages queue at the limiter,
+    # which serves them in priority order, never in an executor's queue, which would not.
+    threads = max(1, len(selected) * settings.prefetch_pages)
     options = ReadOptions(
         client=client,
-        # Enough threads to keep a few pages in flight for every bucket at once.
-        executor=ThreadPoolExecutor(max_workers=8, thread_name_prefix="impraise-page"),
-        max_items=max_items,
-        prefetch_pages=prefetch_pages,
-        cursor_lag=timedelta(seconds=cursor_lag_seconds),
-        start_date=start,
+        executor=ThreadPoolExecutor(max_workers=threads, thread_name_prefix="impraise-page"),
+        readings=Readings(),
+        max_items=settings.max_items,
+        prefetch_pages=settings.prefetch_pages,
+        cursor_lag=settings.cursor_lag,
+        start_date=settings.start_date,
         full_refresh=full_refresh,
     )
-    listed = bucket_names(client.get_root())
-    pseudonymise = pseudonymiser(pii_salt) if pii_salt else None
-    resources = [
-        bucket_resource(name, options, pseudonymise if name == PII_BUCKET else None)
-        for name in select_buckets(listed, buckets, exclude)
-    ]
+    resources = []
+    for bucket in selected:
+        prepare = renamer(bucket.name, settings.fields.get(bucket.name, {}))
+        protect = policy.preparer(bucket.name)
+        if protect is not None:
+            prepare = _then(prepare, protect)
+        resources.append(bucket_resource(bucket.name, _pages_of(bucket, options, prepare)))
     return resources
 
 
 def select_buckets(
-    listed: Sequence[str], include: Sequence[str] | None, exclude: Sequence[str] | None
-) -> list[str]:
+    found: Catalog, include: Sequence[str] | None, exclude: Sequence[str] | None
+) -> list[Bucket]:
     """The listed buckets to load, in listing order; unknown names are a clear error."""
-    for option, names in (("buckets", include), ("exclude", exclude)):
+    listed = found.names()
+    for option, names in (("--buckets", include), ("--exclude", exclude)):
         missing = sorted(set(names or ()) - set(listed))
         if missing:
             raise ConfigurationError(
                 f"{option}: {', '.join(missing)} not in the API's root listing "
                 f"(it lists: {', '.join(listed)})"
             )
-    chosen = [name for name in listed if not include or name in include]
-    return [name for name in chosen if name not in set(exclude or ())]
+    return [
+        bucket
+        for bucket in found.buckets
+        if (not include or bucket.name in include) and bucket.name not in set(exclude or ())
+    ]
 
 
-def bucket_resource(
-    bucket: str, options: ReadOptions, prepare: Callable[[Record], Record] | None = None
-) -> DltResource:
-    """The merge resource of one bucket; unknown buckets get no column hints.
-
-    `prepare` rewrites each record before it is loaded (pseudonymisation).
-    """
-    if bucket not in KNOWN_BUCKETS:
-        logger.warning(
-            "bucket '%s' is not one impraise-elt knows: loading it generically "
-            "(merge on id, cursor on updatedAt when present)",
-            bucket,
+def warn_about_names(found: Catalog, restricted: bool) -> None:
+    """Say which expected buckets the listing lacks, and which listed ones are unknown."""
+    suggested = {route: name for name, route in found.suggestions.items()}
+    for bucket in found.unknown:
+        message = (
+            f"bucket '{bucket.route}' is not one impraise-elt knows: loading it "
+            f"generically into table '{bucket.name}'"
         )
+        if bucket.route in suggested:
+            name = suggested[bucket.route]
+            message += (
+                f"; it looks like '{name}', which the root listing lacks: set "
+                f"""{setting_name("routes")}='{{"{name}": "{bucket.route}"}}' to load it as that"""
+            )
+        logger.warning("%s", message)
+    for name in found.missing:
+        if not restricted and name not in found.suggestions:
+            logger.warning(
+                "the root listing offers no '%s' bucket: the marts built on it stay empty "
+                "(`impraise.py --check` shows what the API serves)",
+                name,
+            )
+    for route in found.shadowed:
+        logger.warning("route '%s' is not read: another route loads into the same table", route)
 
-    def read_pages():
-        load_id = load_package_state()["load_id"]
-        for records in read_bucket(bucket, options, dlt.current.resource_state()):
-            if prepare is not None:
-                records = [prepare(record) for record in records]
-            for table_name, rows in page_items(bucket, records, load_id):
-                yield dlt.mark.with_table_name(rows, table_name)
 
-    resource = dlt.resource(read_pages, name=bucket, write_disposition="merge", parallelized=True)()
-    # Each table's hints are a variant of the resource's: the child tables, which this
-    # resource yields too, must not inherit the bucket's columns and primary key.
-    resource.apply_hints(
-        table_name=bucket,
-        primary_key="id",
-        columns=table_columns(bucket),
-        create_table_variant=True,
-    )
-    for field, columns in child_columns(bucket).items():
-        resource.apply_hints(
-            table_name=child_table(bucket, field),
-            write_disposition="append",
-            columns={**columns, **CHILD_KEY_COLUMNS},
-            create_table_variant=True,
-        )
-    return resource
+def _pages_of(
+    bucket: Bucket, options: ReadOptions, prepare: Callable[[Record], Record]
+) -> Callable[[MutableMapping[str, Any]], Iterator[list[Record]]]:
+    return lambda state: read_bucket(bucket, options, state, prepare)
+
+
+def _then(first: Callable[[Record], Record], second: Callable[[Record], Record]):
+    return lambda record: second(first(record))

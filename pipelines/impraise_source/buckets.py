@@ -21,7 +21,7 @@ was, so dlt has nothing to load.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -32,7 +32,8 @@ from dlt.common.utils import digest128
 
 from .client import ImpraiseClient
 from .errors import BucketFailedError, TokenRefusedError
-from .paging import PageReader
+from .paging import PageReader, Readings
+from .routes import Bucket
 from .settings import CURSOR_FIELD, Record
 from .timestamps import format_instant, parse_instant
 
@@ -52,6 +53,7 @@ class ReadOptions:
 
     client: ImpraiseClient
     executor: Executor
+    readings: Readings
     max_items: int
     prefetch_pages: int
     cursor_lag: timedelta
@@ -60,15 +62,22 @@ class ReadOptions:
 
 
 def read_bucket(
-    bucket: str, options: ReadOptions, state: MutableMapping[str, Any]
+    bucket: Bucket,
+    options: ReadOptions,
+    state: MutableMapping[str, Any],
+    prepare: Callable[[Record], Record],
 ) -> Iterator[list[Record]]:
     """Yield the bucket's changed records page by page, then move its cursor.
+
+    `prepare` turns each record as served into the record to load (canonical field
+    names, say), before the cursor or anything else sees it.
 
     A bucket that fails is recorded in the run's stats and stops without moving its
     cursor, so the other buckets still load and the next run reads it again.
     """
     stats = options.client.stats
-    stats.start(bucket)
+    name = bucket.name
+    stats.start(name)
     began = datetime.now(UTC)
     after = _window_start(state, options)
     loaded = _loaded_boundary(state, options)
@@ -76,21 +85,31 @@ def read_bucket(
     if after is not None:
         params["after"] = format_instant(after)
     newest = _Newest()
-    reader = PageReader(options.client, options.executor, bucket, params, options.prefetch_pages)
+    reader = PageReader(
+        options.client,
+        options.executor,
+        name,
+        bucket.path,
+        params,
+        options.prefetch_pages,
+        options.readings,
+    )
     try:
         for page in reader.pages():
-            records = [record for record in page.records if not newest.see(record, loaded)]
-            stats.add(bucket, rows=len(records), pages=1)
+            prepared = (prepare(record) for record in page.records)
+            records = [record for record in prepared if not newest.see(record, loaded)]
+            stats.add(name, rows=len(records), pages=1)
             if records:
                 yield records
     except (BucketFailedError, TokenRefusedError) as error:
         # Not logged as an error: the failure is in the stats, which the caller reports
         # once (the CLI prints one line per failed bucket at the end of the run).
         logger.info("%s", error)
-        stats.finish(bucket, error=str(error))
+        stats.finish(name, error=str(error))
         return
     newest.save_cursor(state, began - options.cursor_lag)
-    stats.finish(bucket)
+    stats.paging_notice = options.readings.notice()
+    stats.finish(name)
 
 
 @dataclass(frozen=True)

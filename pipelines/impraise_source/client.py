@@ -13,10 +13,11 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
 from dlt.common import json
+from dlt.common.configuration.resolve import resolve_configuration
 from dlt.common.configuration.specs import RuntimeConfiguration
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
@@ -26,6 +27,9 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 from .errors import BucketFailedError, TokenRefusedError
 from .rate_limit import SlidingWindowLimiter
 from .stats import ROOT, RunStats
+
+if TYPE_CHECKING:
+    from .config import SourceSettings
 
 USER_AGENT = "impraise-elt (dlt)"
 
@@ -104,12 +108,21 @@ class ImpraiseClient:
         self.limiter = limiter
         self.retry_policy = retry_policy
         self.stats = stats
+        # The rate-limit headers of the latest answer that had any (for --check).
+        self.rate_limit_headers: dict[str, str] = {}
         self._rest = RESTClient(
             base_url=base_url.rstrip("/"),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
             auth=BearerTokenAuth(token=api_token),
             session=session,
         )
+
+    @classmethod
+    def from_settings(cls, settings: SourceSettings, stats: RunStats) -> ImpraiseClient:
+        """The run's client: its limiter paced to the settings, dlt's retry settings."""
+        retry_policy = RetryPolicy.from_dlt_config(resolve_configuration(RuntimeConfiguration()))
+        limiter = SlidingWindowLimiter(settings.requests_per_second)
+        return cls(settings.base_url, settings.api_token, limiter, retry_policy, stats)
 
     def get_root(self) -> Any:
         """The root listing (`GET /`)."""
@@ -169,6 +182,9 @@ class ImpraiseClient:
 
     def _payload(self, response: requests.Response, bucket: str, offset: int) -> Any:
         status = response.status_code
+        limits = {k: v for k, v in response.headers.items() if "ratelimit" in k.lower()}
+        if limits:
+            self.rate_limit_headers = limits
         if status == 401:
             raise TokenRefusedError(
                 "the Impraise API refused the token (HTTP 401): check SOURCES__IMPRAISE__API_TOKEN"

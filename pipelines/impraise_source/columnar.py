@@ -1,8 +1,9 @@
 """Pages as tables: the normalizing done while the extract waits on the API.
 
 At the rate limit the extract spends nearly all its time waiting, while dlt's JSON
-normalizer, which ran after it, took 161 s to unnest 5.4M records. So each page is
-split here into the bucket's rows and one set of rows per nested list, with the keys
+normalizer, which ran after it, took minutes at millions of records (docs/benchmarks.md).
+So each page is split here into the bucket's rows and one set of rows per nested list,
+with the keys
 dlt's relational normalizer would give them (`_dlt_id`; `_dlt_parent_id`,
 `_dlt_list_idx` and `_dlt_root_id` on child rows, the parent being the root). Where
 the values match the declared columns, the rows are Arrow tables, which dlt writes to
@@ -18,17 +19,29 @@ load, as dlt's merge does for nested tables.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+import dlt
 import pyarrow as pa
 from dlt.common.normalizers.json.helpers import get_nested_row_hash
 from dlt.common.normalizers.utils import generate_dlt_ids
 from dlt.common.schema.typing import TColumnSchema
+from dlt.common.storages.load_package import load_package_state
+from dlt.extract import DltResource
 
-from .settings import BUCKET_CHILD_COLUMNS, BUCKET_COLUMNS, Record, child_table, column_types
+from .naming import api_name
+from .settings import (
+    BUCKET_CHILD_COLUMNS,
+    BUCKET_COLUMNS,
+    Record,
+    child_columns,
+    child_table,
+    column_types,
+    table_columns,
+)
 from .timestamps import parse_instant
 
 ROW_KEY = "_dlt_id"
@@ -95,12 +108,6 @@ class Layout:
     known: frozenset[str]
 
 
-def api_name(column: str) -> str:
-    """The API's camelCase name of a snake_case column: `created_at` -> `createdAt`."""
-    head, *rest = column.split("_")
-    return head + "".join(part.capitalize() for part in rest)
-
-
 def child_tables(bucket: str) -> tuple[str, ...]:
     """The child tables of a known bucket (none for an unknown one)."""
     return tuple(nested.table for nested in _layout(bucket).nested)
@@ -122,6 +129,42 @@ def _layout(bucket: str) -> Layout:
     )
     known = frozenset(f.api_name for f in fields) | {n.api_name for n in nested}
     return Layout(fields, nested, known)
+
+
+def bucket_resource(
+    bucket: str, read_pages: Callable[[MutableMapping[str, Any]], Iterator[list[Record]]]
+) -> DltResource:
+    """The merge resource of one bucket: the one door to this module.
+
+    `read_pages(state)` yields the bucket's records page by page, given the resource's
+    dlt state; every page leaves as the tables dlt's normalizer would have made of it
+    (tests/unit/test_normalizer_contract.py holds the two side by side). Unknown buckets
+    get no column hints.
+    """
+
+    def tables():
+        load_id = load_package_state()["load_id"]
+        for records in read_pages(dlt.current.resource_state()):
+            for table_name, rows in page_items(bucket, records, load_id):
+                yield dlt.mark.with_table_name(rows, table_name)
+
+    resource = dlt.resource(tables, name=bucket, write_disposition="merge", parallelized=True)()
+    # Each table's hints are a variant of the resource's: the child tables, which this
+    # resource yields too, must not inherit the bucket's columns and primary key.
+    resource.apply_hints(
+        table_name=bucket,
+        primary_key="id",
+        columns=table_columns(bucket),
+        create_table_variant=True,
+    )
+    for field, columns in child_columns(bucket).items():
+        resource.apply_hints(
+            table_name=child_table(bucket, field),
+            write_disposition="append",
+            columns={**columns, **CHILD_KEY_COLUMNS},
+            create_table_variant=True,
+        )
+    return resource
 
 
 def page_items(

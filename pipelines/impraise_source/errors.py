@@ -1,26 +1,59 @@
-"""Errors the source raises, each carrying a one-line message fit for a terminal."""
+"""Every error the source and its command line raise, each with the exit code of its cause.
+
+Messages are one line, fit for a terminal, and never contain the API token. The command
+line exits with the `exit_code` of the error it caught, so the README's table of exit
+codes is this module.
+"""
 
 from __future__ import annotations
 
 
 class ImpraiseError(Exception):
-    """Base class: the message is one line and never contains the API token."""
+    """Base class; an unexpected failure while normalizing or loading."""
+
+    exit_code = 1
+
+
+class ConfigurationError(ImpraiseError):
+    """A setting is missing or impossible; nothing was requested or written."""
+
+    exit_code = 2
 
 
 class TokenRefusedError(ImpraiseError):
-    """The API answered 401: the token is missing, wrong or revoked."""
+    """The API answered 401: the token is wrong, revoked, or not the one meant."""
+
+    exit_code = 3
 
 
-class ProtocolError(ImpraiseError):
-    """The API answered in a way the contract does not allow (e.g. a `next` that does not
-    move forward). Retrying cannot help, so the bucket fails at once."""
+class UpstreamError(ImpraiseError):
+    """The API could not be read: a bucket after its retries, or the root listing."""
+
+    exit_code = 4
 
 
-class BucketFailedError(ImpraiseError):
-    """A bucket could not be read completely, after every retry."""
+class BucketFailedError(UpstreamError):
+    """A bucket (or the root listing) could not be read completely, after every retry."""
 
     def __init__(self, bucket: str, offset: int, status: str) -> None:
         self.bucket = bucket
         self.offset = offset
         self.status = status
         super().__init__(f"bucket '{bucket}' failed at offset {offset}: {status}")
+
+
+class ProtocolError(UpstreamError):
+    """The API answered in a shape the contract does not allow (a root listing that names
+    no bucket, say): retrying cannot help."""
+
+
+class RunInProgressError(ImpraiseError):
+    """Another run of the same pipeline holds its lock."""
+
+    exit_code = 5
+
+
+class IncompatibleApiError(ImpraiseError):
+    """`--check` found that the API does not serve something the marts need."""
+
+    exit_code = 6

@@ -1,32 +1,166 @@
-"""Offset paging with the contract's tolerances, and pages fetched ahead of the reader.
+"""Offset paging that is right under every reading of `pagination`, with pages fetched
+ahead only where they are known to hold data.
 
-The API pages by offset, so once a full page has come back the next offsets are
-predictable and several can be in flight at once, all inside the shared rate limit.
-dlt's paginators request one page at a time (dlt-hub/dlt#2844), which at 400 ms per
-request reaches about a third of the limit. Every page fetched ahead is only used once
-the page before it confirms, through its `pagination.next`, that the API really pages
-that way; the moment it does not, the pages fetched ahead are dropped and reading goes
-on from the `next` the API gave.
+The vendor's one example, `{"maxItems": 250, "next": 158, "offset": 0}`, fits several
+readings of `next`: the next page's offset (null at the end: what the simulator does by
+default), `offset + len(data)` on every page, the count of items still to come (0 at
+the end), or no `next` at all; and a server may serve fewer items than asked, echoing
+its own page size in `maxItems`. So the data decides, never `next` alone: the reader
+advances by the items it received and stops on an empty page or on a page shorter than
+the page size the server says it served.
+
+`next` is a hint that only decides how far ahead it is safe to fetch. Each bucket may
+spend at most one request past the pages that hold data, so a page is requested ahead
+only when the hints say it holds data, plus one page beyond those. What a hint means is
+learnt from every bucket of the run (`Readings`): a null `next` seen anywhere shows that
+`next` is an offset that turns null at the end, so a non-null one promises another page;
+a `next` other than `offset + len(data)` counts what remains, which says exactly how
+many pages follow. dlt's paginators request one page at a time (dlt-hub/dlt#2844),
+which at the API's latency reaches a fraction of the rate limit (docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
+import math
+import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
-from typing import Any
+from enum import Enum
+from typing import TYPE_CHECKING, Any
 
-from .client import ImpraiseClient
-from .errors import BucketFailedError
+if TYPE_CHECKING:
+    from .client import ImpraiseClient
+
+
+class Reading(Enum):
+    """What `pagination.next` turned out to mean."""
+
+    NEXT_OFFSET = "`next` is the next page's offset, null on the last page"
+    OFFSET_PLUS_LEN = "`next` is offset + items served, on the last page too"
+    REMAINING = "`next` counts the items still to come, 0 on the last page"
+    ABSENT = "pagination has no `next`"
+
+
+# The reading the project's contract assumes: the others are worth saying once a run.
+ASSUMED_READING = Reading.NEXT_OFFSET
+_ABSENT = object()
 
 
 @dataclass(frozen=True)
 class Page:
     offset: int
     records: list[dict[str, Any]]
-    # Where the next page starts, or None when this is the last page.
-    next_offset: int | None
+    # The page size the server says it served (`pagination.maxItems`), else the one asked.
+    page_size: int
+    requested_size: int
+    # `pagination.next` as served; _ABSENT when the key is missing.
+    next_value: Any = _ABSENT
+
+    @property
+    def is_last(self) -> bool:
+        return len(self.records) < max(1, self.page_size)
+
+    @property
+    def end(self) -> int:
+        """The offset right after this page's items: where reading goes on."""
+        return self.offset + len(self.records)
+
+    def remaining(self) -> int | None:
+        """`next` read as a count of items still to come, when it can only be that."""
+        value = self.next_number()
+        return value if value is not None and value != self.end else None
+
+    def reading(self) -> Reading | None:
+        """The reading this page alone proves, if any."""
+        if self.next_value is _ABSENT:
+            return Reading.ABSENT
+        if self.next_value is None:
+            return Reading.NEXT_OFFSET
+        value = self.next_number()
+        if value is None:
+            return None
+        if value != self.end:
+            return Reading.REMAINING
+        # `next` = offset + len: on a last page only offset + len always explains it.
+        return Reading.OFFSET_PLUS_LEN if self.records and self.is_last else None
+
+    def next_number(self) -> int | None:
+        """`next` as a non-negative whole number, or None."""
+        value = self.next_value
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            return None
+        try:
+            number = int(value)
+        except ValueError:
+            return None
+        return number if number >= 0 else None
+
+
+class Readings:
+    """What the run has learnt about `pagination`, from every bucket; thread-safe."""
+
+    def __init__(self) -> None:
+        self._seen: dict[Reading, str] = {}
+        self._served_page_size: int | None = None
+        self._lock = threading.Lock()
+
+    def observe(self, bucket: str, page: Page) -> None:
+        reading = page.reading()
+        with self._lock:
+            if reading is not None:
+                self._seen.setdefault(reading, bucket)
+            if page.page_size < page.requested_size:
+                self._served_page_size = page.page_size
+
+    def pages_to_request(self, page: Page, most: int, previous: Page | None = None) -> int:
+        """How many pages after the full page `page` to have in flight, at most `most`.
+
+        The next page is always needed: only an empty or short page ends a bucket. Beyond
+        it, a remaining count says exactly how many pages hold data, so exactly those are
+        requested; a `next` that turns null at the end promises one more page with data,
+        so one page past it may be requested too (the only request that can miss).
+        A remaining count must fall by the items of each page (`previous` is the page
+        before); one that does not is no count, and promises nothing.
+        """
+        with self._lock:
+            seen = set(self._seen)
+        remaining = page.remaining()
+        if remaining is None and seen == {Reading.REMAINING}:
+            remaining = page.next_number()  # equal to offset + len only by coincidence
+        if remaining is not None and Reading.REMAINING in seen:
+            before = previous.next_number() if previous is not None else None
+            if before is not None and before - len(page.records) != remaining:
+                return 1
+            return max(1, min(math.ceil(remaining / max(1, page.page_size)), most))
+        if seen == {Reading.NEXT_OFFSET} and page.next_value is not None:
+            return min(2, most)
+        return 1
+
+    def detected(self) -> dict[Reading, str]:
+        """Each reading seen, with the first bucket that showed it."""
+        with self._lock:
+            return dict(self._seen)
+
+    @property
+    def served_page_size(self) -> int | None:
+        """The server's own page size, when it serves fewer items than asked."""
+        return self._served_page_size
+
+    def notice(self) -> str | None:
+        """One line on how this API pages, when that differs from the assumed reading."""
+        seen = self.detected()
+        parts = [
+            f"{reading.value} (seen on {bucket})"
+            for reading, bucket in seen.items()
+            if reading is not ASSUMED_READING
+        ]
+        if self.served_page_size is not None:
+            parts.append(f"the server serves at most {self.served_page_size} items a page")
+        if not parts:
+            return None
+        return "paging: " + "; ".join(parts) + "; paging by the items received"
 
 
 class PageReader:
@@ -35,37 +169,44 @@ class PageReader:
     def __init__(
         self,
         client: ImpraiseClient,
-        executor: Executor,
+        executor: Executor | None,
         bucket: str,
+        path: str,
         params: dict[str, Any],
         prefetch_pages: int,
+        readings: Readings,
     ) -> None:
         self._client = client
         self._executor = executor
         self._bucket = bucket
+        self._path = path
         self._params = params
-        self._prefetch_pages = max(0, prefetch_pages)
+        self._in_flight = max(1, prefetch_pages)
+        self._readings = readings
         self._ahead: deque[tuple[int, Future[Page]]] = deque()
 
     def pages(self) -> Iterator[Page]:
-        offset: int | None = 0
+        offset, previous = 0, None
         try:
-            while offset is not None:
+            while True:
                 page = self._take(offset)
+                self._readings.observe(self._bucket, page)
+                if not page.is_last:
+                    # Before the page is handed on: the next ones load while it is used.
+                    wanted = self._readings.pages_to_request(page, self._in_flight, previous)
+                    self._fetch_ahead(page.end, stride=len(page.records), pages=wanted)
                 yield page
-                offset = page.next_offset
-                if offset is not None and len(page.records) == offset - page.offset:
-                    self._fetch_ahead(offset, stride=len(page.records))
-                else:
-                    self._drop_ahead()
+                if page.is_last:
+                    return
+                offset, previous = page.end, page
         finally:
             self._drop_ahead()
 
-    def fetch(self, offset: int) -> Page:
+    def fetch(self, offset: int, **extra_params: Any) -> Page:
         """One page at `offset`, with retries; raises BucketFailedError."""
-        params = {**self._params, "offset": offset}
+        params = {**self._params, **extra_params, "offset": offset}
         return self._client.get_json(
-            f"/{self._bucket}",
+            self._path,
             params,
             bucket=self._bucket,
             offset=offset,
@@ -75,16 +216,16 @@ class PageReader:
     def _take(self, offset: int) -> Page:
         if self._ahead and self._ahead[0][0] == offset:
             return self._ahead.popleft()[1].result()
-        # The API did not page as predicted: what was fetched ahead is of no use.
+        # The pages fetched ahead assumed full pages; these did not come: no use now.
         self._drop_ahead()
         return self.fetch(offset)
 
-    def _fetch_ahead(self, offset: int, stride: int) -> None:
-        """Keep the next `prefetch_pages` pages after `offset` in flight."""
+    def _fetch_ahead(self, offset: int, stride: int, pages: int) -> None:
+        """Have the `pages` pages from `offset` on requested (some may be already)."""
         if self._ahead and self._ahead[0][0] != offset:
             self._drop_ahead()
         planned = self._ahead[-1][0] + stride if self._ahead else offset
-        while len(self._ahead) < self._prefetch_pages:
+        while len(self._ahead) < pages and self._executor is not None:
             self._ahead.append((planned, self._executor.submit(self.fetch, planned)))
             planned += stride
 
@@ -96,34 +237,22 @@ class PageReader:
         """Validate one page document; ValueError makes the client retry it."""
         if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
             raise ValueError("the page has no 'data' list")
-        records = payload["data"]
         pagination = payload.get("pagination")
         pagination = pagination if isinstance(pagination, dict) else {}
-        return Page(offset, records, self._next_offset(offset, records, pagination))
+        requested = self._params["maxItems"]
+        return Page(
+            offset,
+            payload["data"],
+            _page_size(pagination.get("maxItems"), requested),
+            requested,
+            pagination.get("next", _ABSENT),
+        )
 
-    def _next_offset(
-        self, offset: int, records: list[dict[str, Any]], pagination: dict[str, Any]
-    ) -> int | None:
-        if not records:
-            return None
-        if "next" not in pagination:
-            # No `next`: go on right after this page, and stop on a short page.
-            page_size = pagination.get("maxItems") or self._params["maxItems"]
-            return offset + len(records) if len(records) >= int(page_size) else None
-        next_offset = pagination["next"]
-        if next_offset is None:
-            return None
-        try:
-            next_offset = int(next_offset)
-        except (TypeError, ValueError):
-            raise BucketFailedError(
-                self._bucket, offset, f"pagination.next {next_offset!r} is not an offset"
-            ) from None
-        if next_offset <= offset:
-            # Following it would read the same page forever.
-            raise BucketFailedError(
-                self._bucket,
-                offset,
-                f"pagination.next {next_offset} does not move forward from offset {offset}",
-            )
-        return next_offset
+
+def _page_size(served: Any, requested: int) -> int:
+    """The page size the server says it served; the one requested when it says none."""
+    try:
+        size = int(served)
+    except (TypeError, ValueError):
+        return requested
+    return size if 0 < size <= requested else requested

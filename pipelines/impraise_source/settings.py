@@ -24,6 +24,9 @@ DEFAULT_PREFETCH_PAGES = 3
 # skew between this machine and the API, and commits that land late on the API's side.
 DEFAULT_CURSOR_LAG_SECONDS = 300.0
 
+# The environment twin of each setting of [sources.impraise], as dlt reads it.
+_SETTING_PREFIX = "SOURCES__IMPRAISE__"
+
 CURSOR_FIELD = "updatedAt"
 # Set on raw rows that a --full-refresh run no longer finds at the source.
 DELETED_AT_COLUMN = "_deleted_at"
@@ -101,12 +104,41 @@ BUCKET_CHILD_COLUMNS: dict[str, dict[str, dict[str, str]]] = {
 
 KNOWN_BUCKETS: tuple[str, ...] = tuple(BUCKET_COLUMNS)
 
+# The fields that hold another record's id, by the bucket whose ids they hold, as paths of
+# warehouse column names (`<bucket>.<column>`, `<bucket>.<list>.<field>` inside a nested
+# list). The field policy hashes an id and every reference to it together, under one key,
+# so each join the marts make still matches (see field_policy.py).
+ID_REFERENCES: dict[str, tuple[str, ...]] = {
+    "users": (
+        "users.manager_id",
+        "teams.lead_id",
+        "feedback.sender_id",
+        "feedback.recipient_id",
+        "feedback_requests.requester_id",
+        "feedback_requests.subject_id",
+        "feedback_requests.recipients.user_id",
+        "reviews.created_by_id",
+        "review_participants.recipient_id",
+        "review_participants.reviewer_id",
+    ),
+    "teams": ("users.team_ids", "teams.parent_team_id"),
+    "topics": ("feedback.topic_ids", "review_answers.topic_id"),
+    "feedback_requests": ("feedback.request_id",),
+    "reviews": ("review_participants.review_id", "review_answers.review_id"),
+    "review_participants": ("review_answers.participant_id",),
+}
+
 _TYPES: dict[str, TColumnSchema] = {
     "text": _TEXT,
     "bool": _BOOL,
     "bigint": _BIGINT,
     "timestamp": _TIMESTAMP,
 }
+
+
+def setting_name(key: str) -> str:
+    """The environment variable of a [sources.impraise] setting: what errors name."""
+    return _SETTING_PREFIX + key.upper()
 
 
 def _columns(types: dict[str, str]) -> dict[str, TColumnSchema]:
@@ -127,6 +159,9 @@ def table_columns(bucket: str) -> dict[str, TColumnSchema]:
     """Column hints for a bucket's table: shared, bucket-specific and bookkeeping columns."""
     columns = _columns(column_types(bucket))
     columns["id"]["nullable"] = False
+    # A record read twice in one run (changed while the run paged) merges as its latest
+    # version: dlt's merge keeps the first row of each key in this order.
+    columns["updated_at"]["dedup_sort"] = "desc"
     columns[DELETED_AT_COLUMN] = {"name": DELETED_AT_COLUMN, **_TIMESTAMP}
     return columns
 

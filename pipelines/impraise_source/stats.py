@@ -32,6 +32,8 @@ class RunStats:
     """Counters by bucket name; the root listing counts under `ROOT`."""
 
     buckets: dict[str, BucketStats] = field(default_factory=dict)
+    # One line on how the API's pagination reads, when not as assumed (see paging.py).
+    paging_notice: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, bucket: str, **increments: int) -> None:

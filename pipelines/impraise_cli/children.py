@@ -13,8 +13,7 @@ from collections.abc import Collection
 from typing import Any
 
 import dlt
-
-from .columnar import PARENT_KEY, ROW_KEY, child_tables
+from impraise_source.columnar import PARENT_KEY, ROW_KEY, child_tables
 
 
 def remove_superseded(pipeline: dlt.Pipeline, buckets: Collection[str] | None = None) -> None:

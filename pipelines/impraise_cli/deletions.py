@@ -12,8 +12,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import dlt
-
-from .settings import DELETED_AT_COLUMN
+from impraise_source.settings import DELETED_AT_COLUMN
 
 
 def mark_deleted(pipeline: dlt.Pipeline, buckets: Iterable[str], load_id: str) -> dict[str, int]:

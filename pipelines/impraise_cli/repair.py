@@ -1,5 +1,7 @@
 """Undo the one way a killed load can leave a row twice in the warehouse.
 
+Works around dlt-hub/dlt#3023 and dlt-hub/dlt#2837 (duplicate rows, same `_dlt_id`).
+
 dlt loads a merge table's files into a staging table, truncated once per load package,
 then merges staging into the final table. When a run is killed after a file reached the
 staging table but before dlt recorded that job as done, the run that finishes the

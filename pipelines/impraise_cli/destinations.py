@@ -8,6 +8,7 @@ dlt destination is configured the dlt way (e.g. DESTINATION__SNOWFLAKE__CREDENTI
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,12 +17,11 @@ import dlt
 from dlt.common.destination import Destination
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.destinations.impl.postgres.configuration import PostgresCredentials
-
-from .errors import ImpraiseError
+from impraise_source.errors import ConfigurationError
 
 DEFAULT_DESTINATION = "duckdb"
-# The fastest load path measured per destination (100k feedback rows into DuckDB:
-# insert_values 22 s, parquet 0.9 s); others keep dlt's preferred format.
+# The fastest load path measured per destination (docs/benchmarks.md, "Figures behind
+# the design"); others keep dlt's preferred format.
 FAST_FILE_FORMATS = {"duckdb": "parquet", "postgres": "csv"}
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DUCKDB_MEMORY_LIMIT = "400MB"
@@ -36,8 +36,7 @@ def duckdb_memory_limit(env: Mapping[str, str] = os.environ) -> str:
     """DuckDB's memory limit, for the load and for dbt alike: IMPRAISE_DUCKDB_MEMORY_LIMIT.
 
     DuckDB would otherwise take up to 80% of the machine's memory for the merge of a
-    large load (2.7 GB at 5.4M records); held to a limit it spills instead (512MB: a
-    734 MB peak for the whole run at 5.4M records, no slower).
+    large load; held to a limit it spills to disk instead, no slower (docs/benchmarks.md).
     """
     return env.get("IMPRAISE_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT
 
@@ -55,7 +54,9 @@ def destination_for(name: str | None, env: Mapping[str, str] = os.environ) -> De
     try:
         return Destination.from_reference(name)
     except Exception:  # dlt raises several kinds of error for an unknown name
-        raise ImpraiseError(f"unknown destination '{name}'") from None
+        close = difflib.get_close_matches(name, dlt.destinations.__all__, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise ConfigurationError(f"unknown destination '{name}'{hint}") from None
 
 
 def file_format_for(destination: Destination) -> str | None:
@@ -66,7 +67,7 @@ def file_format_for(destination: Destination) -> str | None:
 def _libpq_credentials(env: Mapping[str, str]) -> PostgresCredentials:
     missing = [var for var in ("PGHOST", "PGUSER", "PGDATABASE") if not env.get(var)]
     if missing:
-        raise ImpraiseError(f"the postgres destination needs {', '.join(missing)} to be set")
+        raise ConfigurationError(f"the postgres destination needs {', '.join(missing)} to be set")
     credentials = PostgresCredentials()
     credentials.host = env["PGHOST"]
     credentials.port = int(env.get("PGPORT") or 5432)

@@ -1,5 +1,7 @@
 """Worker processes die with the run that forked them.
 
+Works around python/cpython#111873 (pool workers outlive a killed parent).
+
 dlt normalizes in a pool of forked processes (`[normalize] workers` in .dlt/config.toml).
 When a run is killed with SIGKILL (the OOM killer, a CI timeout, `kill -9`), nothing
 stops those workers: they block forever on the dead pool's queue, they keep the run

@@ -8,11 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import ImpraiseError
-
-
-class RunInProgressError(ImpraiseError):
-    """Another run holds the pipeline's lock."""
+from impraise_source.errors import RunInProgressError
 
 
 @contextmanager

@@ -1,0 +1,12 @@
+"""The impraise-elt command line (`python pipelines/impraise.py`) and what only it needs.
+
+The `impraise_source` package is what a dlt user imports into a pipeline of their own.
+What only the command line needs lives here beside it: checking the API (`check`), one
+run at a time (`locking`), worker processes that die with the run (`orphans`), the
+repairs after a killed load (`repair`, `children`), the deletions a full refresh finds
+(`deletions`), the destinations (`destinations`) and the summary (`summary`).
+"""
+
+from .cli import main
+
+__all__ = ["main"]

@@ -1,0 +1,114 @@
+"""One load: lock, finish what a killed run left, run the pipeline, repair, report."""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import secrets
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import dlt
+from impraise_source import impraise
+from impraise_source.errors import UpstreamError
+from impraise_source.stats import RunStats
+
+from .arguments import DEFAULT_DATASET
+from .children import remove_superseded
+from .deletions import mark_deleted
+from .destinations import destination_for, file_format_for
+from .locking import exclusive_run
+from .repair import remove_duplicate_rows
+from .summary import format_summary
+
+DEMO_USERS = 300
+
+
+def load(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
+    """Extract and load what the arguments ask for; returns the exit code."""
+    # The destination first: a typo must not cost a request.
+    destination = destination_for(args.destination)
+    stats = RunStats()
+    source = impraise(
+        buckets=args.buckets,
+        exclude=args.exclude,
+        start_date=args.start_date,
+        full_refresh=args.full_refresh,
+        stats=stats,
+        **overrides,
+    )
+    pipeline_name = "impraise" if args.dataset == DEFAULT_DATASET else f"impraise_{args.dataset}"
+    if args.demo:
+        # Demo cursors must never be mistaken for those of a real organisation.
+        pipeline_name += "_demo"
+    pipeline = dlt.pipeline(
+        pipeline_name=pipeline_name,
+        destination=destination,
+        dataset_name=args.dataset,
+        progress="tqdm" if sys.stdout.isatty() else None,
+    )
+    with exclusive_run(Path(pipeline.pipelines_dir) / f"{pipeline_name}.lock"):
+        finish_pending(pipeline)
+        # A full collection walks every object dlt's imports and setup created while
+        # holding the GIL (tens of milliseconds, docs/benchmarks.md); one between the
+        # limiter's grant and the send makes the request late and the next window short:
+        # a 429. Frozen, those are never walked again; what the run allocates is
+        # collected as usual.
+        gc.freeze()
+        load_info = pipeline.run(source, loader_file_format=file_format_for(destination))
+        remove_superseded(pipeline, stats.loaded)
+        if stats.paging_notice:
+            print(stats.paging_notice)
+        print(format_summary(stats))
+        if args.full_refresh and not args.start_date:
+            report_deletions(pipeline, source.resources.selected, stats, load_info.loads_ids)
+    print(f"loaded into {pipeline.destination.destination_name} dataset {args.dataset}")
+    for reason in sorted(stats.failures.values()):
+        print(f"impraise: error: {reason}", file=sys.stderr)
+    return UpstreamError.exit_code if stats.failures else 0
+
+
+def finish_pending(pipeline: dlt.Pipeline) -> None:
+    """Load what a killed run extracted or normalized, before reading on.
+
+    `pipeline.run` alone would load the pending packages and stop there. A file the
+    killed run had already loaded may be loaded again: its rows are collapsed back.
+    """
+    if pipeline.has_pending_data:
+        print("finishing load packages left by an earlier run that did not complete")
+        pipeline.normalize()
+        pipeline.load()
+        remove_superseded(pipeline)
+        for table, count in sorted(remove_duplicate_rows(pipeline).items()):
+            print(f"{table}: removed {count} copies of rows loaded twice by the interrupted load")
+
+
+def report_deletions(
+    pipeline: dlt.Pipeline, selected: dict[str, Any], stats: RunStats, load_ids: list[str]
+) -> None:
+    """After a complete full refresh, mark the rows the API no longer returns."""
+    loaded_tables = set(pipeline.default_schema.data_table_names(seen_data_only=True))
+    complete = [name for name in selected if name not in stats.failures and name in loaded_tables]
+    # With no load at all, no live row was seen again: every one of them is gone.
+    marked = mark_deleted(pipeline, complete, load_ids[-1] if load_ids else "")
+    for bucket, count in sorted(marked.items()):
+        if count:
+            print(f"{bucket}: {count} rows no longer at the source, marked _deleted_at")
+
+
+@contextmanager
+def demo_api(enabled: bool) -> Iterator[dict[str, Any]]:
+    """With --demo, serve a synthetic organisation on 127.0.0.1 for this run."""
+    if not enabled:
+        yield {}
+        return
+    from impraise_simulator import Organisation, SimulatorServer
+
+    token = secrets.token_urlsafe(24)
+    organisation = Organisation.generate(users=DEMO_USERS, seed=1)
+    with SimulatorServer(organisation, token=token) as server:
+        print(f"demo: simulated Impraise API at {server.url} ({organisation.count()} records)")
+        yield {"api_token": token, "base_url": server.url}

@@ -1,0 +1,66 @@
+"""`python -m impraise_report`: write the engagement report from the built marts.
+
+Run from the repository root after `dbt build`, with the same environment (the warehouse
+is the dbt profile's target, IMPRAISE_DESTINATION). Exits 1 with one line saying what is
+missing when the report cannot be drawn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+
+from . import figures, page
+from .semantic_layer import SemanticLayerError, connect
+
+DEFAULT_OUTPUT = Path("reports") / "engagement.html"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m impraise_report", description=__doc__)
+    parser.add_argument(
+        "--output", type=Path, default=DEFAULT_OUTPUT, help=f"default: {DEFAULT_OUTPUT}"
+    )
+    parser.add_argument(
+        "--months",
+        type=int,
+        default=24,
+        help="how many months the report covers, up to the last month with data (default: 24)",
+    )
+    args = parser.parse_args(argv)
+    if args.months < 1:
+        parser.error(f"--months must be at least 1, not {args.months}")
+
+    project_dir = Path(os.environ.get("DBT_PROJECT_DIR", "dbt_project"))
+    profiles_dir = Path(os.environ.get("DBT_PROFILES_DIR", "profiles"))
+    missing = _missing_duckdb_file()
+    if missing:
+        print(f"error: no warehouse at {missing}: run `make demo` (or load and `dbt build`) first")
+        return 1
+    try:
+        layer = connect(project_dir, profiles_dir)
+        report = figures.build(layer, args.months)
+    except SemanticLayerError as error:
+        print(f"error: {error}")
+        return 1
+    html = page.render(report, dt.datetime.now(dt.UTC))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(html, encoding="utf-8")
+    print(f"Report:     {args.output.resolve()} ({len(html.encode()):,} bytes)")
+    return 0
+
+
+def _missing_duckdb_file() -> Path | None:
+    """The DuckDB file the profile points at, when it does not exist (connecting would
+    create an empty one, and the report would fail on missing tables instead)."""
+    if os.environ.get("IMPRAISE_DESTINATION", "duckdb") != "duckdb":
+        return None
+    path = Path(os.environ.get("IMPRAISE_DUCKDB_PATH", "impraise.duckdb"))
+    return None if path.exists() else path.resolve()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

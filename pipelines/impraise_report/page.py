@@ -1,0 +1,113 @@
+"""The report as one HTML page: inline style and SVG, nothing loaded from anywhere."""
+
+from __future__ import annotations
+
+import datetime as dt
+from html import escape
+
+from . import svg
+from .figures import BarChart, FlowMatrix, MonthlyChart, Report, TeamTable
+
+STYLE = """
+body { margin: 0; background: #f3f4f6; color: #1f2937;
+       font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+main { max-width: 920px; margin: 0 auto; padding: 24px 20px 48px; }
+header p { margin: 4px 0; color: #4b5563; }
+h1 { font-size: 26px; margin: 0 0 4px; }
+h2 { font-size: 19px; margin: 32px 0 10px; }
+.headlines { display: grid; grid-template-columns: repeat(4, 1fr); gap: 10px; margin-top: 18px; }
+.headline { background: #fff; border-radius: 8px; padding: 10px 12px; }
+.headline b { display: block; font-size: 22px; }
+.headline span { color: #4b5563; font-size: 12px; }
+.headline.suppressed b { color: #6b7280; font-size: 15px; }
+figure { background: #fff; border-radius: 8px; margin: 0 0 14px; padding: 14px 20px 10px; }
+figcaption h3 { font-size: 15px; margin: 0; }
+figcaption p { margin: 2px 0 8px; color: #4b5563; font-size: 12px; }
+figure > p { margin: 6px 0 0; color: #6b7280; font-size: 12px; }
+svg.chart { display: block; max-width: 100%; height: auto; }
+footer { margin-top: 32px; color: #6b7280; font-size: 12px; }
+"""
+
+
+def render(report: Report, generated_at: dt.datetime) -> str:
+    period = report.period.label
+    body = [
+        "<header>",
+        "<h1>Engagement report</h1>",
+        f"<p><strong>Period:</strong> {escape(period)} (calendar months, UTC).</p>",
+        "<p>Organisation and team figures only. Any figure that would describe fewer than "
+        f"<strong>{report.floor}</strong> people (the privacy floor, "
+        "<code>min_group_size</code>) is withheld and drawn hatched.</p>",
+        '<div class="headlines">',
+        *(_headline(headline) for headline in report.headlines),
+        "</div>",
+        "</header>",
+    ]
+    for title, charts in report.sections:
+        body.append(f"<section><h2>{escape(title)}</h2>")
+        body += [_figure(chart, report) for chart in charts]
+        body.append("</section>")
+    body.append(
+        "<footer>Every figure is a metric of the dbt semantic layer "
+        "(<code>dbt_project/models/semantic/</code>); <code>mf list metrics</code> describes "
+        f"them. Generated {generated_at:%Y-%m-%d %H:%M} UTC.</footer>"
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        # Nothing on the page may be fetched: no script, font, style or image from anywhere.
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        "style-src 'unsafe-inline'\">"
+        f"<title>Engagement report, {escape(period)}</title><style>{STYLE}</style></head>"
+        f"<body><main>{''.join(body)}</main></body></html>\n"
+    )
+
+
+def _headline(headline) -> str:
+    if headline.value.suppressed:
+        return (
+            f'<div class="headline suppressed"><b>suppressed</b>'
+            f"<span>{escape(headline.label)}</span></div>"
+        )
+    value = svg.format_number(headline.value.value, headline.number)
+    return (
+        f'<div class="headline"><b>{escape(value)}</b><span>{escape(headline.label)}</span></div>'
+    )
+
+
+def _figure(chart, report: Report) -> str:
+    period = report.period.label
+    match chart:
+        case MonthlyChart():
+            drawing, caption = svg.monthly_chart(chart), f"{chart.unit}, by month, {period}"
+        case BarChart():
+            drawing, caption = svg.bar_chart(chart), f"{chart.unit}, {period}"
+        case TeamTable():
+            drawing = svg.team_table(chart, report.floor)
+            caption = f"{chart.unit}, {period}; * some months left out under the privacy floor"
+        case FlowMatrix():
+            drawing, caption = svg.flow_matrix(chart), f"{chart.unit}, {period}"
+            if chart.hidden_teams:
+                caption += (
+                    f"; the {len(chart.teams)} teams with the most feedback"
+                    f" ({chart.hidden_teams} more not shown)"
+                )
+        case _:
+            raise TypeError(f"no drawing for {type(chart).__name__}")
+    return (
+        f'<figure id="{escape(chart.key)}"><figcaption><h3>{escape(chart.title)}</h3>'
+        f"<p>{escape(caption)}</p></figcaption>"
+        + ("<p>No data in the period.</p>" if _is_empty(chart) else drawing)
+        + (f"<p>{escape(chart.note)}</p>" if chart.note else "")
+        + "</figure>"
+    )
+
+
+def _is_empty(chart) -> bool:
+    if isinstance(chart, MonthlyChart):
+        return not any(v.value is not None or v.suppressed for s in chart.series for v in s.values)
+    if isinstance(chart, BarChart):
+        return not chart.bars
+    if isinstance(chart, TeamTable):
+        return not chart.rows
+    return not chart.cells
