@@ -13,8 +13,8 @@ import termios
 
 import duckdb
 import psycopg2
+from impraise_cli.destinations import DEFAULT_DUCKDB_MEMORY_LIMIT
 from impraise_simulator import BUCKETS, Organisation
-from impraise_source.destinations import DEFAULT_DUCKDB_MEMORY_LIMIT
 
 from tests.support.dbt import dbt_show
 from tests.support.pipeline import CLI, REPO_ROOT, PipelineWorkspace

@@ -28,16 +28,6 @@ DOCUMENTED_MARGIN = int(_MARGIN[1]) / 1000
 DOCUMENTED_STEP = int(_STEP[1]) / 1000
 
 
-def test_no_window_holds_more_than_the_quota():
-    limiter = SlidingWindowLimiter(3, window_seconds=0.2, margin_seconds=0.0)
-    sent = []
-    for _ in range(7):
-        limiter.acquire()
-        sent.append(time.monotonic())
-    # Waits can only be longer than asked, so lower bounds are safe on a busy machine.
-    assert all(later - earlier >= 0.2 for earlier, later in zip(sent, sent[3:], strict=False))
-
-
 def test_the_default_window_is_a_second_plus_the_documented_margin():
     limiter = SlidingWindowLimiter(DEFAULT_REQUESTS_PER_SECOND)
     assert limiter.margin == pytest.approx(DOCUMENTED_MARGIN)

@@ -109,8 +109,15 @@ def dbt_show(sql: str, env: dict[str, str], workdir: Path, limit: int = 100) -> 
 # Those tests warn, not fail, by design (a record may reference one deleted at the
 # source), so a test expecting no warning, or some, names exactly which from the source
 # records (`expected_warnings`). (bucket, field, the bucket it references) -> the
-# (model, column)s carrying it; a field "list[].key" is `key` of each element of a list,
-# "list[]" each element.
+# (model, column)s carrying it, each with the records it keeps when not all; a field
+# "list[].key" is `key` of each element of a list, "list[]" each element.
+
+
+def _exchanged(item: dict[str, Any]) -> bool:
+    """Feedback feedback_pairs_monthly counts: not flagged, signed, not to oneself."""
+    return not item["isFlagged"] and item["senderId"] not in (None, item["recipientId"])
+
+
 _REFERENCE_COLUMNS = {
     ("users", "managerId", "users"): [
         ("stg_impraise__users", "manager_id"),
@@ -126,10 +133,12 @@ _REFERENCE_COLUMNS = {
     ("feedback", "senderId", "users"): [
         ("stg_impraise__feedback", "sender_id"),
         ("fct_feedback", "sender_id"),
+        ("feedback_pairs_monthly", "giver_id", _exchanged),
     ],
     ("feedback", "recipientId", "users"): [
         ("stg_impraise__feedback", "recipient_id"),
         ("fct_feedback", "recipient_id"),
+        ("feedback_pairs_monthly", "receiver_id", _exchanged),
     ],
     ("feedback", "requestId", "feedback_requests"): [
         ("stg_impraise__feedback", "feedback_request_id"),
@@ -175,8 +184,11 @@ _REFERENCE_COLUMNS = {
         ("review_topic_ratings", "topic_id"),
     ],
 }
+# (model, column) -> (bucket, field, referenced bucket, which records: None for all)
 REFERENCES = {
-    column: source for source, columns in _REFERENCE_COLUMNS.items() for column in columns
+    (model, column): (*source, kept[0] if kept else None)
+    for source, columns in _REFERENCE_COLUMNS.items()
+    for model, column, *kept in columns
 }
 
 
@@ -195,10 +207,11 @@ def expected_warnings(records: dict[str, list[dict[str, Any]]]) -> set[tuple[str
     live = {bucket: {record["id"] for record in rows} for bucket, rows in records.items()}
     return {
         (model, column)
-        for (model, column), (bucket, field, target) in REFERENCES.items()
+        for (model, column), (bucket, field, target, kept) in REFERENCES.items()
         if any(
             value is not None and value not in live[target]
             for record in records[bucket]
+            if kept is None or kept(record)
             for value in _field_values(record, field)
         )
     }
