@@ -18,7 +18,10 @@
     {%- endif -%}
     {%- set present = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
     {%- if not present -%}
-        {{ log('impraise: ' ~ relation ~ ' does not exist; staging it as empty', info=true) }}
+        {{ log(
+            'impraise: source impraise.' ~ table_name ~ ' (' ~ relation ~ ') does not exist;'
+            ~ ' staging it as empty', info=true
+        ) }}
     {%- endif -%}
     {%- set columns = impraise_declared_columns(table_name) -%}
     {%- set declared_names = columns | map(attribute='name') | list -%}
