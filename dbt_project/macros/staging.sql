@@ -38,7 +38,12 @@
             cast(null as {{ impraise_warehouse_type(column.data_type, table_name ~ '.' ~ column.name) }}) as {{ column.name }}
         {%- endif %}{{ ',' if not loop.last }}
     {%- endfor %}
-    {{ 'from ' ~ relation if present else 'where 1 = 0' }}
+    {%- if present %}
+    from {{ relation }}
+    {%- else %}
+    from (select 1 as placeholder) as missing_raw_table
+    where 1 = 0
+    {%- endif %}
 {%- endmacro %}
 
 
