@@ -76,3 +76,27 @@ def test_a_privacy_floor_below_three_fails_compilation(size, tmp_path):
     result = run_dbt(["parse", "--vars", f"{{min_group_size: {size}}}"], OFFLINE, tmp_path)
     assert result.returncode != 0
     assert "min_group_size" in result.output and "at least 3" in result.output
+
+
+def test_every_source_table_has_an_identifier_var_and_the_database_a_var(manifest, tmp_path):
+    tables = [s["name"] for s in manifest["sources"].values() if s["source_name"] == "impraise"]
+    assert len(tables) >= 12
+    renamed = {f"impraise_{table}_identifier": f"renamed_{table}" for table in tables}
+    result = run_dbt(
+        ["parse", "--vars", json.dumps({**renamed, "impraise_database": "elsewhere"})],
+        OFFLINE,
+        tmp_path,
+    )
+    assert result.returncode == 0, result.output
+    sources = json.loads((tmp_path / "dbt_target" / "manifest.json").read_text())["sources"]
+    for source in sources.values():
+        assert source["identifier"] == f"renamed_{source['name']}", source["name"]
+        assert source["database"] == "elsewhere", source["name"]
+
+
+@pytest.mark.parametrize("entries", ["department", "[{name: dept, transfrom_sql: x}]"])
+def test_a_malformed_pass_through_var_fails_naming_it(entries, tmp_path):
+    variables = f"{{impraise_users_pass_through_columns: {entries}}}"
+    result = run_dbt(["parse", "--vars", variables], OFFLINE, tmp_path)
+    assert result.returncode != 0
+    assert "impraise_users_pass_through_columns" in result.output, result.output

@@ -4,88 +4,45 @@
     spelling, so the project stays portable.
 -#}
 
-{#- Timestamps: the raw tables hold instants (timestamp with time zone).
-    Staging turns every instant into a UTC wall-clock timestamp without time zone,
-    so that month boundaries are UTC months whatever the session time zone. -#}
-{% macro impraise_to_utc(expression) %}
-    {{ return(adapter.dispatch('impraise_to_utc')(expression)) }}
+{#- The UTC wall-clock time of an instant (timestamp with time zone), for
+    `cast(... as dbt.type_timestamp())`: month boundaries are then UTC months,
+    whatever the session's time zone. -#}
+{% macro impraise_utc(column) %}
+    {{ return(adapter.dispatch('impraise_utc')(column)) }}
 {% endmacro %}
 
-{% macro default__impraise_to_utc(expression) -%}
-    cast(({{ expression }}) at time zone 'UTC' as {{ dbt.type_timestamp() }})
+{% macro default__impraise_utc(column) -%}
+    {{ column }} at time zone 'UTC'
 {%- endmacro %}
 
-{% macro snowflake__impraise_to_utc(expression) -%}
-    convert_timezone('UTC', {{ expression }})::timestamp_ntz
+{% macro snowflake__impraise_utc(column) -%}
+    convert_timezone('UTC', {{ column }})
 {%- endmacro %}
 
-{% macro bigquery__impraise_to_utc(expression) -%}
+{% macro bigquery__impraise_utc(column) -%}
     {#- BigQuery TIMESTAMPs are instants in UTC already -#}
-    {{ expression }}
+    {{ column }}
 {%- endmacro %}
 
 
-{#- Safe casts of text (variant columns) to a kind of impraise_field, or to
-    'timestamp_tz': a value that does not parse becomes null instead of failing
-    the build. dbt.safe_cast is safe on Snowflake and BigQuery but a plain cast on
-    DuckDB (which has try_cast) and on PostgreSQL (which checks the text's shape
-    first). -#}
-{% macro impraise_safe_cast(expression, kind) %}
-    {{ return(adapter.dispatch('impraise_safe_cast')(expression, kind)) }}
+{#- Text that is a whole number (sign, digits, blanks around), as a bigint; any
+    other text as null, the same on every warehouse. (DuckDB's try_cast would read
+    '4.5' as 5 and '1e2' as 100; PostgreSQL's cast fails the query on 'n/a'.) Used
+    where a number is known to drift to text. -#}
+{% macro impraise_whole_number(text) %}
+    {{ return(adapter.dispatch('impraise_whole_number')(text)) }}
 {% endmacro %}
 
-{% macro default__impraise_safe_cast(expression, kind) -%}
-    {{ dbt.safe_cast(expression, impraise_cast_type(kind)) }}
+{% macro default__impraise_whole_number(text) -%}
+    case when trim({{ text }}) ~ '^[+-]?[0-9]{1,18}$' then cast(trim({{ text }}) as {{ dbt.type_bigint() }}) end
 {%- endmacro %}
 
-{% macro duckdb__impraise_safe_cast(expression, kind) -%}
-    try_cast({{ expression }} as {{ impraise_cast_type(kind) }})
+{% macro snowflake__impraise_whole_number(text) -%}
+    case when regexp_like(trim({{ text }}), '^[+-]?[0-9]{1,18}$') then cast(trim({{ text }}) as {{ dbt.type_bigint() }}) end
 {%- endmacro %}
 
-{% macro postgres__impraise_safe_cast(expression, kind) -%}
-    {%- set text = "trim(cast(" ~ expression ~ " as text))" -%}
-    {%- if kind == 'int' -%}
-        case when {{ text }} ~ '^[+-]?[0-9]{1,18}$' then cast({{ text }} as bigint) end
-    {%- elif kind == 'numeric' -%}
-        case when {{ text }} ~ '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)$' then cast({{ text }} as numeric) end
-    {%- elif kind == 'bool' -%}
-        case
-            when lower({{ text }}) in ('true', 't', 'yes', 'y', '1') then true
-            when lower({{ text }}) in ('false', 'f', 'no', 'n', '0') then false
-        end
-    {%- elif kind == 'timestamp_tz' -%}
-        case
-            when {{ text }} ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9:.]+)?(Z|[+-][0-9:]+)?$'
-                then cast({{ text }} as timestamp with time zone)
-        end
-    {%- else -%}
-        cast({{ expression }} as {{ impraise_cast_type(kind) }})
-    {%- endif -%}
-{%- endmacro %}
-
-{% macro impraise_cast_type(kind) %}
-    {%- if kind == 'timestamp_tz' -%}
-        {{ return(impraise_type_timestamp_tz()) }}
-    {%- else -%}
-        {{ return(impraise_type(kind)) }}
-    {%- endif -%}
-{% endmacro %}
-
-
-{% macro impraise_type_timestamp_tz() %}
-    {{ return(adapter.dispatch('impraise_type_timestamp_tz')()) }}
-{% endmacro %}
-
-{% macro default__impraise_type_timestamp_tz() -%}
-    timestamp with time zone
-{%- endmacro %}
-
-{% macro snowflake__impraise_type_timestamp_tz() -%}
-    timestamp_tz
-{%- endmacro %}
-
-{% macro bigquery__impraise_type_timestamp_tz() -%}
-    timestamp
+{% macro bigquery__impraise_whole_number(text) -%}
+    case when regexp_contains(trim({{ text }}), r'^[+-]?[0-9]{1,18}$') then cast(trim({{ text }}) as {{ dbt.type_bigint() }}) end
 {%- endmacro %}
 
 

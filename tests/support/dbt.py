@@ -41,6 +41,8 @@ MARTS = (
     "review_topic_ratings",
     "user_engagement_monthly",
     "team_engagement_monthly",
+    "team_feedback_flows",
+    "feedback_pairs_monthly",
 )
 
 

@@ -19,6 +19,7 @@ feedback as (
         is_flagged,
         created_at,
         updated_at
+        {{ impraise_persist_pass_through_columns('feedback') }}
     from {{ ref('stg_impraise__feedback') }}
 
 ),
@@ -106,6 +107,7 @@ select
     case
         when {{ is_relationship_known }} then shared_team.feedback_id is null
     end as is_cross_team
+    {{ impraise_persist_pass_through_columns('feedback', 'feedback') }}
 from feedback
 left join versions as sender
     on

@@ -9,6 +9,7 @@ teams as (
         lead_id,
         created_at,
         updated_at
+        {{ impraise_persist_pass_through_columns('teams') }}
     from {{ ref('stg_impraise__teams') }}
 
 ),
@@ -60,6 +61,7 @@ select
     teams.parent_team_id is null as is_top_level,
     teams.created_at,
     teams.updated_at
+    {{ impraise_persist_pass_through_columns('teams', 'teams') }}
 from teams
 left join teams as parent_teams
     on teams.parent_team_id = parent_teams.team_id

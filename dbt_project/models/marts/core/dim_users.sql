@@ -13,6 +13,7 @@ users as (
         deactivated_at,
         created_at,
         updated_at
+        {{ impraise_persist_pass_through_columns('users') }}
     from {{ ref('stg_impraise__users') }}
 
 ),
@@ -66,6 +67,7 @@ select
     users.created_at,
     users.updated_at,
     users.deactivated_at
+    {{ impraise_persist_pass_through_columns('users', 'users') }}
 from users
 left join users as managers
     on users.manager_id = managers.user_id

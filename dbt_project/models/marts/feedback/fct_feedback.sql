@@ -16,4 +16,5 @@ select
     created_at,
     {{ impraise_month('created_at') }} as created_month,
     updated_at
+    {{ impraise_persist_pass_through_columns('feedback') }}
 from {{ ref('int_feedback__enriched') }}

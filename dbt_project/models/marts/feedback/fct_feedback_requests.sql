@@ -10,6 +10,7 @@ requests as (
         due_at,
         created_at,
         updated_at
+        {{ impraise_persist_pass_through_columns('feedback_requests') }}
     from {{ ref('stg_impraise__feedback_requests') }}
 
 ),
@@ -53,6 +54,7 @@ select
     {{ impraise_month('requests.created_at') }} as created_month,
     requests.due_at,
     requests.updated_at
+    {{ impraise_persist_pass_through_columns('feedback_requests', 'requests') }}
 from requests
 left join recipients
     on requests.feedback_request_id = recipients.feedback_request_id

@@ -12,6 +12,7 @@ participants as (
         completed_at,
         created_at,
         updated_at
+        {{ impraise_persist_pass_through_columns('review_participants') }}
     from {{ ref('stg_impraise__review_participants') }}
 
 ),
@@ -65,6 +66,7 @@ select
     {{ impraise_month('reviews.end_at') }} as review_end_month,
     participants.created_at,
     participants.updated_at
+    {{ impraise_persist_pass_through_columns('review_participants', 'participants') }}
 from participants
 left join reviews
     on participants.review_id = reviews.review_id

@@ -13,6 +13,7 @@ reviews as (
         created_by_id,
         start_at,
         end_at
+        {{ impraise_persist_pass_through_columns('reviews') }}
     from {{ ref('stg_impraise__reviews') }}
 
 ),
@@ -90,6 +91,7 @@ select
     coalesce(ratings.raters_count, 0) as raters_count,
     {{ impraise_suppressed_rating('ratings.avg_rating', 'ratings.raters_count') }} as avg_rating,
     {{ impraise_is_small_group('ratings.raters_count') }} as is_avg_rating_suppressed
+    {{ impraise_persist_pass_through_columns('reviews', 'reviews') }}
 from reviews
 left join task_counts
     on reviews.review_id = task_counts.review_id

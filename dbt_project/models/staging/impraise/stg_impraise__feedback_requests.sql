@@ -1,24 +1,27 @@
-{%- set raw = source('impraise', 'feedback_requests') -%}
-{%- set raw_columns = impraise_raw_columns(raw) -%}
-
 with
 
-source as {{ impraise_inline_cte() }} (
+-- The raw columns as declared in _impraise__sources.yml.
+source as (
 
-    select
-        {{ impraise_field('id', 'string', raw_columns) }} as feedback_request_id,
-        {{ impraise_field('requester_id', 'string', raw_columns) }} as requester_id,
-        {{ impraise_field('subject_id', 'string', raw_columns) }} as subject_id,
-        {{ impraise_field('question', 'string', raw_columns) }} as question,
-        {{ impraise_field('due_at', 'timestamp', raw_columns) }} as due_at,
-        {{ impraise_record_metadata(raw_columns) }}
-    from {{ impraise_raw_from(raw, raw_columns) }}
+    {{ impraise_select_declared_columns('feedback_requests') }}
 
 ),
 
-latest as (
+renamed as (
 
-    {{ impraise_latest_records('source', 'feedback_request_id') }}
+    select
+        cast(id as {{ dbt.type_string() }}) as feedback_request_id,
+        cast(requester_id as {{ dbt.type_string() }}) as requester_id,
+        cast(subject_id as {{ dbt.type_string() }}) as subject_id,
+        cast(question as {{ dbt.type_string() }}) as question,
+        cast({{ impraise_utc('due_at') }} as {{ dbt.type_timestamp() }}) as due_at,
+        cast({{ impraise_utc('created_at') }} as {{ dbt.type_timestamp() }}) as created_at,
+        cast({{ impraise_utc('updated_at') }} as {{ dbt.type_timestamp() }}) as updated_at,
+        cast({{ impraise_utc('_deleted_at') }} as {{ dbt.type_timestamp() }}) as _deleted_at,
+        cast(_dlt_id as {{ dbt.type_string() }}) as _dlt_id,
+        cast(_dlt_load_id as {{ dbt.type_string() }}) as _dlt_load_id
+        {{ impraise_fill_pass_through_columns('feedback_requests') }}
+    from source
 
 )
 
@@ -32,4 +35,7 @@ select
     updated_at,
     _dlt_id,
     _dlt_load_id
-from latest
+    {{ impraise_persist_pass_through_columns('feedback_requests') }}
+from renamed
+-- dlt's merge keeps one row per id; rows a full refresh marked deleted are left out.
+where _deleted_at is null

@@ -1,27 +1,36 @@
-{%- set raw = source('impraise', 'review_answers') -%}
-{%- set raw_columns = impraise_raw_columns(raw) -%}
-
 with
 
-source as {{ impraise_inline_cte() }} (
+-- The raw columns as declared in _impraise__sources.yml, rating__v_text included.
+source as (
 
-    select
-        {{ impraise_field('id', 'string', raw_columns) }} as review_answer_id,
-        {{ impraise_field('review_id', 'string', raw_columns) }} as review_id,
-        {{ impraise_field('participant_id', 'string', raw_columns) }} as review_participant_id,
-        {{ impraise_field('topic_id', 'string', raw_columns) }} as topic_id,
-        {{ impraise_field('question_text', 'string', raw_columns) }} as question_text,
-        -- rating drifts: a textual rating lands in rating__v_text and is merged here
-        {{ impraise_field('rating', 'int', raw_columns) }} as rating,
-        {{ impraise_field('comment', 'string', raw_columns) }} as comment,
-        {{ impraise_record_metadata(raw_columns) }}
-    from {{ impraise_raw_from(raw, raw_columns) }}
+    {{ impraise_select_declared_columns('review_answers') }}
 
 ),
 
-latest as (
+renamed as (
 
-    {{ impraise_latest_records('source', 'review_answer_id') }}
+    select
+        cast(id as {{ dbt.type_string() }}) as review_answer_id,
+        cast(review_id as {{ dbt.type_string() }}) as review_id,
+        cast(participant_id as {{ dbt.type_string() }}) as review_participant_id,
+        cast(topic_id as {{ dbt.type_string() }}) as topic_id,
+        cast(question_text as {{ dbt.type_string() }}) as question_text,
+        -- Drift seen at the API: ratings sent as text. dlt reads a numeric string into
+        -- `rating` and puts other text in the variant column rating__v_text (null until
+        -- dlt first needs it): a whole number there is the rating, other text ("n/a")
+        -- none. The one tolerant cast in staging (macro impraise_whole_number).
+        coalesce(
+            cast(rating as {{ dbt.type_bigint() }}),
+            {{ impraise_whole_number('rating__v_text') }}
+        ) as rating,
+        cast(comment as {{ dbt.type_string() }}) as comment,
+        cast({{ impraise_utc('created_at') }} as {{ dbt.type_timestamp() }}) as created_at,
+        cast({{ impraise_utc('updated_at') }} as {{ dbt.type_timestamp() }}) as updated_at,
+        cast({{ impraise_utc('_deleted_at') }} as {{ dbt.type_timestamp() }}) as _deleted_at,
+        cast(_dlt_id as {{ dbt.type_string() }}) as _dlt_id,
+        cast(_dlt_load_id as {{ dbt.type_string() }}) as _dlt_load_id
+        {{ impraise_fill_pass_through_columns('review_answers') }}
+    from source
 
 )
 
@@ -38,4 +47,7 @@ select
     updated_at,
     _dlt_id,
     _dlt_load_id
-from latest
+    {{ impraise_persist_pass_through_columns('review_answers') }}
+from renamed
+-- dlt's merge keeps one row per id; rows a full refresh marked deleted are left out.
+where _deleted_at is null

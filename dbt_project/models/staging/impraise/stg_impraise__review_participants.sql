@@ -1,26 +1,29 @@
-{%- set raw = source('impraise', 'review_participants') -%}
-{%- set raw_columns = impraise_raw_columns(raw) -%}
-
 with
 
-source as {{ impraise_inline_cte() }} (
+-- The raw columns as declared in _impraise__sources.yml.
+source as (
 
-    select
-        {{ impraise_field('id', 'string', raw_columns) }} as review_participant_id,
-        {{ impraise_field('review_id', 'string', raw_columns) }} as review_id,
-        {{ impraise_field('recipient_id', 'string', raw_columns) }} as recipient_id,
-        {{ impraise_field('reviewer_id', 'string', raw_columns) }} as reviewer_id,
-        {{ impraise_field('relationship', 'enum', raw_columns) }} as relationship,
-        {{ impraise_field('status', 'enum', raw_columns) }} as status,
-        {{ impraise_field('completed_at', 'timestamp', raw_columns) }} as completed_at,
-        {{ impraise_record_metadata(raw_columns) }}
-    from {{ impraise_raw_from(raw, raw_columns) }}
+    {{ impraise_select_declared_columns('review_participants') }}
 
 ),
 
-latest as (
+renamed as (
 
-    {{ impraise_latest_records('source', 'review_participant_id') }}
+    select
+        cast(id as {{ dbt.type_string() }}) as review_participant_id,
+        cast(review_id as {{ dbt.type_string() }}) as review_id,
+        cast(recipient_id as {{ dbt.type_string() }}) as recipient_id,
+        cast(reviewer_id as {{ dbt.type_string() }}) as reviewer_id,
+        lower(trim(cast(relationship as {{ dbt.type_string() }}))) as relationship,
+        lower(trim(cast(status as {{ dbt.type_string() }}))) as status,
+        cast({{ impraise_utc('completed_at') }} as {{ dbt.type_timestamp() }}) as completed_at,
+        cast({{ impraise_utc('created_at') }} as {{ dbt.type_timestamp() }}) as created_at,
+        cast({{ impraise_utc('updated_at') }} as {{ dbt.type_timestamp() }}) as updated_at,
+        cast({{ impraise_utc('_deleted_at') }} as {{ dbt.type_timestamp() }}) as _deleted_at,
+        cast(_dlt_id as {{ dbt.type_string() }}) as _dlt_id,
+        cast(_dlt_load_id as {{ dbt.type_string() }}) as _dlt_load_id
+        {{ impraise_fill_pass_through_columns('review_participants') }}
+    from source
 
 )
 
@@ -36,4 +39,7 @@ select
     updated_at,
     _dlt_id,
     _dlt_load_id
-from latest
+    {{ impraise_persist_pass_through_columns('review_participants') }}
+from renamed
+-- dlt's merge keeps one row per id; rows a full refresh marked deleted are left out.
+where _deleted_at is null

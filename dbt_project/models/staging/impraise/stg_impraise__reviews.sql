@@ -1,27 +1,30 @@
-{%- set raw = source('impraise', 'reviews') -%}
-{%- set raw_columns = impraise_raw_columns(raw) -%}
-
 with
 
-source as {{ impraise_inline_cte() }} (
+-- The raw columns as declared in _impraise__sources.yml.
+source as (
 
-    select
-        {{ impraise_field('id', 'string', raw_columns) }} as review_id,
-        {{ impraise_field('name', 'string', raw_columns) }} as review_name,
-        {{ impraise_field('type', 'enum', raw_columns) }} as review_type,
-        {{ impraise_field('status', 'enum', raw_columns) }} as review_status,
-        {{ impraise_field('start_at', 'timestamp', raw_columns) }} as start_at,
-        {{ impraise_field('end_at', 'timestamp', raw_columns) }} as end_at,
-        {{ impraise_field('is_anonymous', 'bool', raw_columns) }} as is_anonymous,
-        {{ impraise_field('created_by_id', 'string', raw_columns) }} as created_by_id,
-        {{ impraise_record_metadata(raw_columns) }}
-    from {{ impraise_raw_from(raw, raw_columns) }}
+    {{ impraise_select_declared_columns('reviews') }}
 
 ),
 
-latest as (
+renamed as (
 
-    {{ impraise_latest_records('source', 'review_id') }}
+    select
+        cast(id as {{ dbt.type_string() }}) as review_id,
+        cast(name as {{ dbt.type_string() }}) as review_name,
+        lower(trim(cast(type as {{ dbt.type_string() }}))) as review_type,
+        lower(trim(cast(status as {{ dbt.type_string() }}))) as review_status,
+        cast({{ impraise_utc('start_at') }} as {{ dbt.type_timestamp() }}) as start_at,
+        cast({{ impraise_utc('end_at') }} as {{ dbt.type_timestamp() }}) as end_at,
+        coalesce(cast(is_anonymous as {{ dbt.type_boolean() }}), false) as is_anonymous,
+        cast(created_by_id as {{ dbt.type_string() }}) as created_by_id,
+        cast({{ impraise_utc('created_at') }} as {{ dbt.type_timestamp() }}) as created_at,
+        cast({{ impraise_utc('updated_at') }} as {{ dbt.type_timestamp() }}) as updated_at,
+        cast({{ impraise_utc('_deleted_at') }} as {{ dbt.type_timestamp() }}) as _deleted_at,
+        cast(_dlt_id as {{ dbt.type_string() }}) as _dlt_id,
+        cast(_dlt_load_id as {{ dbt.type_string() }}) as _dlt_load_id
+        {{ impraise_fill_pass_through_columns('reviews') }}
+    from source
 
 )
 
@@ -32,10 +35,13 @@ select
     review_status,
     start_at,
     end_at,
-    coalesce(is_anonymous, false) as is_anonymous,
+    is_anonymous,
     created_by_id,
     created_at,
     updated_at,
     _dlt_id,
     _dlt_load_id
-from latest
+    {{ impraise_persist_pass_through_columns('reviews') }}
+from renamed
+-- dlt's merge keeps one row per id; rows a full refresh marked deleted are left out.
+where _deleted_at is null

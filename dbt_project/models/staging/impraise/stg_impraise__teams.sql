@@ -1,23 +1,26 @@
-{%- set raw = source('impraise', 'teams') -%}
-{%- set raw_columns = impraise_raw_columns(raw) -%}
-
 with
 
-source as {{ impraise_inline_cte() }} (
+-- The raw columns as declared in _impraise__sources.yml.
+source as (
 
-    select
-        {{ impraise_field('id', 'string', raw_columns) }} as team_id,
-        {{ impraise_field('name', 'string', raw_columns) }} as team_name,
-        {{ impraise_field('parent_team_id', 'string', raw_columns) }} as parent_team_id,
-        {{ impraise_field('lead_id', 'string', raw_columns) }} as lead_id,
-        {{ impraise_record_metadata(raw_columns) }}
-    from {{ impraise_raw_from(raw, raw_columns) }}
+    {{ impraise_select_declared_columns('teams') }}
 
 ),
 
-latest as (
+renamed as (
 
-    {{ impraise_latest_records('source', 'team_id') }}
+    select
+        cast(id as {{ dbt.type_string() }}) as team_id,
+        cast(name as {{ dbt.type_string() }}) as team_name,
+        cast(parent_team_id as {{ dbt.type_string() }}) as parent_team_id,
+        cast(lead_id as {{ dbt.type_string() }}) as lead_id,
+        cast({{ impraise_utc('created_at') }} as {{ dbt.type_timestamp() }}) as created_at,
+        cast({{ impraise_utc('updated_at') }} as {{ dbt.type_timestamp() }}) as updated_at,
+        cast({{ impraise_utc('_deleted_at') }} as {{ dbt.type_timestamp() }}) as _deleted_at,
+        cast(_dlt_id as {{ dbt.type_string() }}) as _dlt_id,
+        cast(_dlt_load_id as {{ dbt.type_string() }}) as _dlt_load_id
+        {{ impraise_fill_pass_through_columns('teams') }}
+    from source
 
 )
 
@@ -30,4 +33,7 @@ select
     updated_at,
     _dlt_id,
     _dlt_load_id
-from latest
+    {{ impraise_persist_pass_through_columns('teams') }}
+from renamed
+-- dlt's merge keeps one row per id; rows a full refresh marked deleted are left out.
+where _deleted_at is null

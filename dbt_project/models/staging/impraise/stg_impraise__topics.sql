@@ -1,23 +1,26 @@
-{%- set raw = source('impraise', 'topics') -%}
-{%- set raw_columns = impraise_raw_columns(raw) -%}
-
 with
 
-source as {{ impraise_inline_cte() }} (
+-- The raw columns as declared in _impraise__sources.yml.
+source as (
 
-    select
-        {{ impraise_field('id', 'string', raw_columns) }} as topic_id,
-        {{ impraise_field('name', 'string', raw_columns) }} as topic_name,
-        {{ impraise_field('category', 'string', raw_columns) }} as topic_category,
-        {{ impraise_field('is_active', 'bool', raw_columns) }} as is_active,
-        {{ impraise_record_metadata(raw_columns) }}
-    from {{ impraise_raw_from(raw, raw_columns) }}
+    {{ impraise_select_declared_columns('topics') }}
 
 ),
 
-latest as (
+renamed as (
 
-    {{ impraise_latest_records('source', 'topic_id') }}
+    select
+        cast(id as {{ dbt.type_string() }}) as topic_id,
+        cast(name as {{ dbt.type_string() }}) as topic_name,
+        cast(category as {{ dbt.type_string() }}) as topic_category,
+        cast(is_active as {{ dbt.type_boolean() }}) as is_active,
+        cast({{ impraise_utc('created_at') }} as {{ dbt.type_timestamp() }}) as created_at,
+        cast({{ impraise_utc('updated_at') }} as {{ dbt.type_timestamp() }}) as updated_at,
+        cast({{ impraise_utc('_deleted_at') }} as {{ dbt.type_timestamp() }}) as _deleted_at,
+        cast(_dlt_id as {{ dbt.type_string() }}) as _dlt_id,
+        cast(_dlt_load_id as {{ dbt.type_string() }}) as _dlt_load_id
+        {{ impraise_fill_pass_through_columns('topics') }}
+    from source
 
 )
 
@@ -30,4 +33,7 @@ select
     updated_at,
     _dlt_id,
     _dlt_load_id
-from latest
+    {{ impraise_persist_pass_through_columns('topics') }}
+from renamed
+-- dlt's merge keeps one row per id; rows a full refresh marked deleted are left out.
+where _deleted_at is null

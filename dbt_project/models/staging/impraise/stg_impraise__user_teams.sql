@@ -1,11 +1,49 @@
-{#- One row per team a user belongs to, from the users.teamIds array. Joined to
-    stg_impraise__users through dlt's parent key, so entries of deleted or
-    superseded user versions drop out with their parent. -#}
+{#- One row per team a user belongs to, from the users.teamIds array. -#}
 
-{{ impraise_child_entries(
-    source('impraise', 'users__team_ids'),
-    parent=ref('stg_impraise__users'),
-    parent_key='user_id',
-    fields=[('value', 'string', 'team_id')],
-    key='user_team_id'
-) }}
+with
+
+-- The raw columns as declared in _impraise__sources.yml.
+source as (
+
+    {{ impraise_select_declared_columns('users__team_ids') }}
+
+),
+
+renamed as (
+
+    select
+        cast(value as {{ dbt.type_string() }}) as team_id,
+        cast(_dlt_parent_id as {{ dbt.type_string() }}) as _dlt_parent_id
+    from source
+
+),
+
+users as (
+
+    select
+        user_id,
+        _dlt_id
+    from {{ ref('stg_impraise__users') }}
+
+),
+
+-- An entry belongs to the user row whose _dlt_id it carries, so the entries of a
+-- deleted user, or of a version the merge replaced, drop out. A team listed twice
+-- in one user's array counts once.
+user_teams as (
+
+    select distinct
+        users.user_id,
+        renamed.team_id
+    from renamed
+    inner join users
+        on renamed._dlt_parent_id = users._dlt_id
+    where renamed.team_id is not null
+
+)
+
+select
+    {{ impraise_surrogate_key(['user_id', 'team_id']) }} as user_team_id,
+    user_id,
+    team_id
+from user_teams

@@ -1,27 +1,30 @@
-{%- set raw = source('impraise', 'users') -%}
-{%- set raw_columns = impraise_raw_columns(raw) -%}
-
 with
 
-source as {{ impraise_inline_cte() }} (
+-- The raw columns as declared in _impraise__sources.yml.
+source as (
 
-    select
-        {{ impraise_field('id', 'string', raw_columns) }} as user_id,
-        {{ impraise_field('name', 'string', raw_columns) }} as user_name,
-        {{ impraise_field('email', 'string', raw_columns) }} as email,
-        {{ impraise_field('job_title', 'string', raw_columns) }} as job_title,
-        {{ impraise_field('manager_id', 'string', raw_columns) }} as manager_id,
-        {{ impraise_field('is_admin', 'bool', raw_columns) }} as is_admin,
-        {{ impraise_field('status', 'enum', raw_columns) }} as status,
-        {{ impraise_field('deactivated_at', 'timestamp', raw_columns) }} as deactivated_at,
-        {{ impraise_record_metadata(raw_columns) }}
-    from {{ impraise_raw_from(raw, raw_columns) }}
+    {{ impraise_select_declared_columns('users') }}
 
 ),
 
-latest as (
+renamed as (
 
-    {{ impraise_latest_records('source', 'user_id') }}
+    select
+        cast(id as {{ dbt.type_string() }}) as user_id,
+        cast(name as {{ dbt.type_string() }}) as user_name,
+        cast(email as {{ dbt.type_string() }}) as email,
+        cast(job_title as {{ dbt.type_string() }}) as job_title,
+        cast(manager_id as {{ dbt.type_string() }}) as manager_id,
+        coalesce(cast(is_admin as {{ dbt.type_boolean() }}), false) as is_admin,
+        lower(trim(cast(status as {{ dbt.type_string() }}))) as status,
+        cast({{ impraise_utc('deactivated_at') }} as {{ dbt.type_timestamp() }}) as deactivated_at,
+        cast({{ impraise_utc('created_at') }} as {{ dbt.type_timestamp() }}) as created_at,
+        cast({{ impraise_utc('updated_at') }} as {{ dbt.type_timestamp() }}) as updated_at,
+        cast({{ impraise_utc('_deleted_at') }} as {{ dbt.type_timestamp() }}) as _deleted_at,
+        cast(_dlt_id as {{ dbt.type_string() }}) as _dlt_id,
+        cast(_dlt_load_id as {{ dbt.type_string() }}) as _dlt_load_id
+        {{ impraise_fill_pass_through_columns('users') }}
+    from source
 
 )
 
@@ -31,11 +34,15 @@ select
     email,
     job_title,
     manager_id,
-    coalesce(is_admin, false) as is_admin,
+    is_admin,
     status,
     deactivated_at,
     created_at,
     updated_at,
     _dlt_id,
     _dlt_load_id
-from latest
+    {{ impraise_persist_pass_through_columns('users') }}
+from renamed
+-- dlt's merge keeps one row per id; a user a full refresh no longer found at the
+-- source keeps its row, marked _deleted_at, and is left out here.
+where _deleted_at is null

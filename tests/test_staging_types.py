@@ -1,0 +1,130 @@
+"""The loader and the staging layer declare the same columns with the same types.
+
+The loader declares each raw column's type to dlt (`column_types()`,
+`BUCKET_CHILD_COLUMNS` in pipelines/impraise_source/settings.py). The dbt project
+declares the raw columns again in _impraise__sources.yml, which each staging model
+selects, and casts each one visibly in the model. Kept apart on purpose: generating
+the SQL would hide the types from its readers, and generating settings.py from dbt
+files would make the loader depend on the dbt project. So these tests read all three,
+in-process and in well under a second, and fail on the first difference.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+from impraise_source.settings import BUCKET_CHILD_COLUMNS, KNOWN_BUCKETS, column_types
+
+from tests.support.pipeline import REPO_ROOT
+
+STAGING = REPO_ROOT / "dbt_project" / "models" / "staging" / "impraise"
+SOURCES = STAGING / "_impraise__sources.yml"
+# The loader's kind of a column -> the dbt-core type macro its staging cast uses.
+DBT_TYPE = {"text": "type_string", "bigint": "type_bigint", "bool": "type_boolean"}
+DBT_TYPE["timestamp"] = "type_timestamp"
+# `cast(<column> as {{ dbt.type_x() }})`, or for an instant
+# `cast({{ impraise_utc('<column>') }} as {{ dbt.type_timestamp() }})`.
+CAST = re.compile(
+    r"cast\(\s*(?:\{\{\s*impraise_utc\('(?P<instant>\w+)'\)\s*\}\}|(?P<column>\w+))"
+    r"\s+as\s+\{\{\s*dbt\.(?P<type>type_\w+)\(\)\s*\}\}\s*\)"
+)
+READS = re.compile(r"impraise_select_declared_columns\('(\w+)'\)")
+
+
+def is_bookkeeping(column: str) -> bool:
+    """dlt's own columns, the loader's deletion mark and dlt's variant columns."""
+    return column.startswith("_dlt_") or column == "_deleted_at" or "__v_" in column
+
+
+def declared_tables() -> dict[str, dict[str, str]]:
+    """{raw table: {column: data_type}} as _impraise__sources.yml declares them."""
+    (source,) = yaml.safe_load(SOURCES.read_text())["sources"]
+    return {
+        table["name"]: {column["name"]: column.get("data_type") for column in table["columns"]}
+        for table in source["tables"]
+        if table.get("columns")
+    }
+
+
+def loader_tables() -> dict[str, dict[str, str]]:
+    """{raw table: {column: kind}} as the loader declares them, child tables included."""
+    tables = {bucket: column_types(bucket) for bucket in KNOWN_BUCKETS}
+    for bucket, children in BUCKET_CHILD_COLUMNS.items():
+        for field, columns in children.items():
+            tables[f"{bucket}__{field}"] = dict(columns)  # dlt's name for a nested table
+    return tables
+
+
+Casts = dict[str, set[tuple[str, bool]]]
+
+
+def casts_in(sql: str) -> Casts:
+    """{raw column: {(dbt type macro, whether through impraise_utc)}} cast in `sql`."""
+    found: Casts = {}
+    for cast in CAST.finditer(sql):
+        column = cast["instant"] or cast["column"]
+        found.setdefault(column, set()).add((cast["type"], cast["instant"] is not None))
+    return found
+
+
+def staging_casts() -> dict[str, Casts]:
+    """{raw table: its casts} for each staging model, by the raw table it selects."""
+    casts: dict[str, Casts] = {}
+    for model in sorted(STAGING.glob("stg_impraise__*.sql")):
+        sql = model.read_text()
+        tables = READS.findall(sql)
+        assert len(tables) == 1, f"{model.name} reads {tables or 'no table'}"
+        assert tables[0] not in casts, f"{tables[0]} has two staging models"
+        casts[tables[0]] = casts_in(sql)
+    return casts
+
+
+def test_sources_yml_declares_the_loaders_columns_and_types():
+    declared, loader = declared_tables(), loader_tables()
+    assert set(declared) == set(loader), "raw tables declared in dbt and in the loader differ"
+    for table, columns in loader.items():
+        business = {k: v for k, v in declared[table].items() if not is_bookkeeping(k)}
+        assert business == columns, f"{table}: _impraise__sources.yml vs settings.py"
+
+
+def test_every_staging_model_casts_each_column_to_the_loaders_type():
+    casts, loader = staging_casts(), loader_tables()
+    assert set(casts) == set(loader), "raw tables with a staging model vs in settings.py"
+    for table, columns in loader.items():
+        for column, kind in columns.items():
+            expected = {(DBT_TYPE[kind], kind == "timestamp")}
+            assert casts[table].get(column) == expected, (
+                f"{table}.{column} is a {kind} in settings.py; its staging model casts it "
+                f"{sorted(casts[table].get(column, set())) or 'nowhere'}"
+            )
+
+
+def test_every_column_a_staging_model_casts_is_declared():
+    casts, declared = staging_casts(), declared_tables()
+    for table, columns in casts.items():
+        undeclared = set(columns) - set(declared[table])
+        assert not undeclared, f"{table}: cast in staging but not declared: {undeclared}"
+        for column, found in columns.items():
+            kind = declared[table][column]
+            assert {dbt_type for dbt_type, _ in found} == {DBT_TYPE[kind]}, f"{table}.{column}"
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("cast(id as {{ dbt.type_string() }}) as user_id", {"id": {("type_string", False)}}),
+        (
+            "cast({{ impraise_utc('created_at') }} as {{ dbt.type_timestamp() }})",
+            {"created_at": {("type_timestamp", True)}},
+        ),
+        (
+            "lower(trim(cast(status as {{ dbt.type_string() }})))",
+            {"status": {("type_string", False)}},
+        ),
+        ("cast(rating as bigint)", {}),  # a literal type is not the project's spelling
+    ],
+)
+def test_the_cast_pattern_reads_the_models_spellings(sql: str, expected: Casts):
+    assert casts_in(sql) == expected
