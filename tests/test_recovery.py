@@ -165,20 +165,22 @@ def test_a_second_run_refuses_while_one_runs(simulator, larger_org, workspace: P
 
 def _replayable(workspace: PipelineWorkspace) -> list[Path]:
     """Files of the pending package that a resumed load would load again and double: a
-    child table's (appended to) or a bucket's in staging whose table is not merged yet."""
+    nested table's, loaded into staging while its chain's merge has not run yet.
+
+    A bucket's own file loaded again doubles nothing: the merge keeps one row per primary
+    key. Nor does a nested file whose merge is done: the resumed load does not merge again.
+    """
     packages = _packages(workspace.pipeline_dir / "load" / "normalized")
     done = [job for package in packages for job in (package / "completed_jobs").glob("*")]
-    # A merge job exists (queued, running or done) once its table chain is loaded.
-    merges = [job for package in packages for job in package.glob("*_jobs/*.sql")]
 
     def root_table(job: Path) -> str:
         return job.name.split(".")[0].split("__")[0]
 
-    merging = {root_table(job) for job in merges}
+    merged = {root_table(job) for job in done if job.suffix == ".sql"}
     return [
         job
         for job in done
-        if job.suffix == ".parquet" and ("__" in job.name or root_table(job) not in merging)
+        if job.suffix == ".parquet" and "__" in job.name and root_table(job) not in merged
     ]
 
 
