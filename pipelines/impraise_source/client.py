@@ -10,7 +10,9 @@ not JSON, and pages without `data`, and because backoff here has jitter.
 
 from __future__ import annotations
 
+import math
 import random
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -41,14 +43,16 @@ def _as_is(payload: Any) -> Any:
 
 
 class PacedAdapter(HTTPAdapter):
-    """An HTTP adapter that waits for the shared limiter before every send."""
+    """An HTTP adapter that waits for the shared limiter before every send, in the
+    priority the sending thread's request was given (see `ImpraiseClient.get_json`)."""
 
     def __init__(self, limiter: SlidingWindowLimiter, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.limiter = limiter
+        self.priority = threading.local()
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        self.limiter.acquire()
+        self.limiter.acquire(getattr(self.priority, "value", -math.inf))
         return super().send(request, **kwargs)
 
 
@@ -105,6 +109,7 @@ class ImpraiseClient:
         adapter = PacedAdapter(limiter, pool_maxsize=max_connections)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
+        self._priority = adapter.priority
         self.limiter = limiter
         self.retry_policy = retry_policy
         self.stats = stats
@@ -135,8 +140,11 @@ class ImpraiseClient:
         bucket: str,
         offset: int,
         parse: Callable[[Any], T] = _as_is,
+        priority: float = -math.inf,
     ) -> T:
         """GET `path`, decode its JSON and `parse` it, retrying what may be transient.
+
+        Every attempt waits for the limiter in `priority` (lowest first).
 
         `parse` raises ValueError for a document of the wrong shape (a page without
         `data`, say), which is retried like a truncated body.
@@ -151,6 +159,7 @@ class ImpraiseClient:
             before_sleep=lambda _: self.stats.add(bucket, retries=1),
             reraise=True,
         )
+        self._priority.value = priority
         try:
             return retrying(self._attempt, path, params, bucket, offset, parse)
         except _RetryableError as error:

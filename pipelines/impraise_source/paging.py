@@ -15,20 +15,36 @@ only when the hints say it holds data, plus one page beyond those. What a hint m
 learnt from every bucket of the run (`Readings`): a null `next` seen anywhere shows that
 `next` is an offset that turns null at the end, so a non-null one promises another page;
 a `next` other than `offset + len(data)` counts what remains, which says exactly how
-many pages follow. dlt's paginators request one page at a time (dlt-hub/dlt#2844),
-which at the API's latency reaches a fraction of the rate limit (docs/benchmarks.md).
+many pages follow.
+
+Under that budget a bucket has at most two pages in flight, so alone it reads slower
+than the limit. Two things keep the buckets of a run finishing together instead: each
+bucket's pages are read by a thread of its own (`read_ahead`), so its next request goes
+out when a page arrives rather than when the loader comes back for it, and the limiter
+serves the bucket with the most pages left first (`BucketProgress`).
+
+dlt's paginators request one page at a time (dlt-hub/dlt#2844), which at the API's
+latency reaches a fraction of the rate limit (docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 import math
+import queue
 import threading
+import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .timestamps import parse_instant
+
+T = TypeVar("T")
+# How often a reading thread blocked on a full hand-over checks that it should stop.
+_STOP_CHECK_SECONDS = 0.1
 
 if TYPE_CHECKING:
     from .client import ImpraiseClient
@@ -184,13 +200,26 @@ class PageReader:
         self._in_flight = max(1, prefetch_pages)
         self._readings = readings
         self._ahead: deque[tuple[int, Future[Page]]] = deque()
+        self._progress = BucketProgress(time.time())
 
     def pages(self) -> Iterator[Page]:
+        """The bucket's pages in order.
+
+        With an executor they are read by a thread of their own, a page or two ahead of
+        the caller: the next requests go out as soon as a page arrives, not when the
+        loader, busy with other buckets' pages, comes back for it.
+        """
+        if self._executor is None:
+            return self._pages_in_order()
+        return read_ahead(self._pages_in_order(), self._in_flight, f"impraise-{self._bucket}")
+
+    def _pages_in_order(self) -> Generator[Page, None, None]:
         offset, previous = 0, None
         try:
             while True:
                 page = self._take(offset)
                 self._readings.observe(self._bucket, page)
+                self._progress.observe(page.records)
                 if not page.is_last:
                     # Before the page is handed on: the next ones load while it is used.
                     wanted = self._readings.pages_to_request(page, self._in_flight, previous)
@@ -211,6 +240,7 @@ class PageReader:
             bucket=self._bucket,
             offset=offset,
             parse=lambda payload: self._page(offset, payload),
+            priority=-self._progress.pages_left(),
         )
 
     def _take(self, offset: int) -> Page:
@@ -247,6 +277,93 @@ class PageReader:
             requested,
             pagination.get("next", _ABSENT),
         )
+
+
+_FINISHED = object()
+
+
+def read_ahead(items: Generator[T, None, None], depth: int, name: str) -> Iterator[T]:
+    """Iterate `items` in a thread named `name`, at most `depth` items ahead of the caller.
+
+    An exception the thread meets is raised to the caller; closing the returned iterator
+    (or leaving it unfinished) stops the thread and closes `items`.
+    """
+    handoff: queue.Queue[tuple[Any, BaseException | None]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def hand_over(item: Any, error: BaseException | None = None) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put((item, error), timeout=_STOP_CHECK_SECONDS)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not hand_over(item):
+                    return
+            hand_over(_FINISHED)
+        except BaseException as error:  # handed to the caller, who raises it
+            hand_over(_FINISHED, error)
+        finally:
+            items.close()
+
+    threading.Thread(target=produce, name=name, daemon=True).start()
+    try:
+        while True:
+            item, error = handoff.get()
+            if error is not None:
+                raise error
+            if item is _FINISHED:
+                return
+            yield item
+    finally:
+        stop.set()
+
+
+class BucketProgress:
+    """How much of a bucket is left, estimated from how far through time it has been read.
+
+    Records come in creation order, so a bucket whose pages so far took it from its first
+    record's `createdAt` a fraction f of the way to now has about pages * (1 - f) / f
+    pages to go. The limiter serves the bucket with the most left first, so the buckets
+    of a run end together instead of the largest reading alone at the end, slower than
+    the limit allows (a bucket may have only two pages in flight).
+    """
+
+    def __init__(self, now: float) -> None:
+        self._now = now
+        self._pages = 0
+        self._first = math.inf
+        self._last = -math.inf
+
+    def observe(self, records: list[Any]) -> None:
+        self._pages += 1
+        for record in (records[0], records[-1]) if records else ():
+            created = _created(record)
+            if created is not None:
+                self._first = min(self._first, created)
+                self._last = max(self._last, created)
+
+    def pages_left(self) -> float:
+        """Estimated pages still to read; infinite until two instants are seen."""
+        read = self._last - self._first
+        if not read > 0:
+            return math.inf
+        return self._pages * max(0.0, self._now - self._last) / read
+
+
+def _created(record: Any) -> float | None:
+    """A record's creation time as a POSIX timestamp, in either spelling of the field."""
+    if not isinstance(record, dict):
+        return None
+    try:
+        return parse_instant(record.get("createdAt", record.get("created_at"))).timestamp()
+    except (TypeError, ValueError, AttributeError):
+        return None
 
 
 def _page_size(served: Any, requested: int) -> int:

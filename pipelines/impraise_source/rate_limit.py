@@ -4,10 +4,18 @@ Impraise allows 6 requests in any one-second window per token. A token bucket wo
 allow short bursts above that, so this limiter keeps the send times of the last
 `max_requests` requests and makes a caller wait until the oldest of them has left the
 window. It is thread-safe: parallel buckets and prefetching threads share one instance.
+
+When several callers wait, the one with the lowest priority goes first. The page reader
+passes minus its bucket's estimated pages left, so the bucket with most to read gets the
+next request and the buckets of a run finish together: a bucket left alone at the end
+reads slower than the limit, since only a page or two of it may be in flight at once.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
+import math
 import threading
 import time
 from collections import deque
@@ -38,30 +46,42 @@ class SlidingWindowLimiter:
         self._window = self._base_window + margin_seconds
         self._sent: deque[float] = deque()
         self._paused_until = 0.0
-        self._lock = threading.Lock()
+        # Callers waiting for a slot, as (priority, arrival) in a heap.
+        self._waiting: list[tuple[float, int]] = []
+        self._tickets = itertools.count()
+        self._ready = threading.Condition()
 
-    def acquire(self) -> None:
-        """Block until one more request may be sent, then record it as sent."""
-        while True:
-            with self._lock:
+    def acquire(self, priority: float = -math.inf) -> None:
+        """Block until one more request may be sent, then record it as sent.
+
+        Waiting callers go in `priority` order, lowest first (ties: first come first).
+        """
+        with self._ready:
+            ticket = (priority, next(self._tickets))
+            heapq.heappush(self._waiting, ticket)
+            while True:
                 now = time.monotonic()
                 while self._sent and now - self._sent[0] >= self._window:
                     self._sent.popleft()
-                wait = self._paused_until - now
-                if wait <= 0 and len(self._sent) < self._slots:
+                wait: float | None = self._paused_until - now
+                if self._waiting[0] != ticket:
+                    wait = None  # the caller ahead is woken first, and wakes the next
+                elif wait <= 0 and len(self._sent) < self._slots:
+                    heapq.heappop(self._waiting)
                     self._sent.append(now)
+                    self._ready.notify_all()
                     return
-                if wait <= 0:
+                elif wait <= 0:
                     wait = self._window - (now - self._sent[0])
-            time.sleep(wait)
+                self._ready.wait(wait)
 
     def widen(self) -> None:
         """The server saw too many requests in one window: keep them further apart."""
-        with self._lock:
+        with self._ready:
             self.margin = min(self.MAX_MARGIN, self.margin + self.MARGIN_STEP)
             self._window = self._base_window + self.margin
 
     def pause(self, seconds: float) -> None:
         """Hold every caller back for `seconds`: the server asked us to (Retry-After)."""
-        with self._lock:
+        with self._ready:
             self._paused_until = max(self._paused_until, time.monotonic() + seconds)

@@ -36,7 +36,7 @@ class FakeApi:
         self.in_flight = self.most_in_flight = 0
         self._lock = threading.Lock()
 
-    def get_json(self, path, params, bucket, offset, parse):
+    def get_json(self, path, params, bucket, offset, parse, priority=None):
         with self._lock:
             self.requests += 1
             self.in_flight += 1

@@ -110,10 +110,10 @@ def test_the_next_run_asks_from_the_cursor_and_a_full_refresh_from_the_start_dat
 @pytest.mark.parametrize("style", ["offset", "remaining"])
 def test_a_failed_bucket_keeps_its_cursor(style):
     class Failing(FakeApi):
-        def get_json(self, path, params, bucket, offset, parse):
+        def get_json(self, path, params, bucket, offset, parse, priority=None):
             if offset > 0:
                 raise BucketFailedError(bucket, offset, "HTTP 503")
-            return super().get_json(path, params, bucket, offset, parse)
+            return super().get_json(path, params, bucket, offset, parse, priority)
 
     api = Failing(records=[record(n, f"2025-01-{n:02d}T00:00:00Z") for n in range(1, 25)])
     api.style = style

@@ -1,4 +1,4 @@
-"""The run's limiter: its sliding window and its shared pause."""
+"""The run's limiter: its sliding window, its shared pause, and who goes first."""
 
 from __future__ import annotations
 
@@ -8,13 +8,24 @@ import time
 from impraise_source.rate_limit import SlidingWindowLimiter
 
 
-def acquire_in_threads(limiter: SlidingWindowLimiter, callers: int) -> None:
-    """`callers` threads each acquiring once; returns when all have."""
-    threads = [threading.Thread(target=limiter.acquire) for _ in range(callers)]
+def acquire_all(limiter: SlidingWindowLimiter, priorities: list[float]) -> list[float]:
+    """Start one waiting caller per priority while the window is full; the order in
+    which they got their slots."""
+    order: list[float] = []
+    lock = threading.Lock()
+
+    def caller(priority: float) -> None:
+        limiter.acquire(priority)
+        with lock:
+            order.append(priority)
+
+    threads = [threading.Thread(target=caller, args=(p,)) for p in priorities]
     for thread in threads:
         thread.start()
+        time.sleep(0.01)  # each in the queue before the next (arrival order is the tie-break)
     for thread in threads:
         thread.join(timeout=10)
+    return order
 
 
 def test_no_window_ever_holds_more_than_the_quota():
@@ -27,11 +38,23 @@ def test_no_window_ever_holds_more_than_the_quota():
         assert sent[i + 4] - sent[i] >= 0.1
 
 
+def test_waiting_callers_go_lowest_priority_first_ties_in_arrival_order():
+    limiter = SlidingWindowLimiter(1, window_seconds=0.2, margin_seconds=0)
+    limiter.acquire()  # the window is full: everyone below waits
+    assert acquire_all(limiter, [3.0, 1.0, 2.0, 1.0, float("-inf")]) == [
+        float("-inf"),
+        1.0,
+        1.0,
+        2.0,
+        3.0,
+    ]
+
+
 def test_a_pause_holds_every_caller():
     limiter = SlidingWindowLimiter(100, window_seconds=1, margin_seconds=0)
     limiter.pause(0.3)
     started = time.monotonic()
-    acquire_in_threads(limiter, 3)
+    acquire_all(limiter, [1.0, 2.0, 3.0])
     assert time.monotonic() - started >= 0.3
 
 
