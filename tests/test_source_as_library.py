@@ -29,9 +29,10 @@ def run_as_a_user(script: str, root: Path, server, env: dict[str, str] | None = 
     token and the API's address set. Returns its stdout."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "pipeline.py").write_text(script)
-    isolated = PipelineWorkspace(root).env(server, SIMULATOR_TOKEN, env)
+    isolated = PipelineWorkspace(root).env(server, SIMULATOR_TOKEN)
     for name in ("IMPRAISE_DUCKDB_PATH", "SOURCES__IMPRAISE__REQUESTS_PER_SECOND"):
-        isolated.pop(name)  # the project's own settings, which a user's pipeline lacks
+        isolated.pop(name)  # the tests' settings for the command line, not a user's
+    isolated.update(env or {})
     done = subprocess.run(
         [sys.executable, "pipeline.py"],
         cwd=root,
@@ -130,7 +131,11 @@ def test_twenty_loads_in_one_process_leave_no_thread_or_socket_behind(
     buckets = ["users", "feedback"]
     # Pages of 25: each bucket reads many pages, fetched ahead by the run's threads.
     script = LOOP.replace("BUCKETS", repr(buckets)).replace("LOADS", "20")
-    env = {"SOURCES__IMPRAISE__MAX_ITEMS": "25", "RUNTIME__DLTHUB_TELEMETRY": "false"}
+    env = {
+        "SOURCES__IMPRAISE__MAX_ITEMS": "25",
+        "SOURCES__IMPRAISE__REQUESTS_PER_SECOND": "200",
+        "RUNTIME__DLTHUB_TELEMETRY": "false",
+    }
     outcome = json.loads(run_as_a_user(script, tmp_path, server, env).splitlines()[-1])
     assert outcome["threads"] == []
     before, after = outcome["sockets"]

@@ -49,8 +49,16 @@ class ReadingPool:
                 if last:
                     self._executor = None
             if last:
-                # Pages still queued belong to buckets that stopped: they are never sent. A
-                # page already in flight finishes in its thread, which then ends; nothing
-                # waits for it (it may be queued behind the limiter, or retrying).
+                # Pages still queued belong to buckets that stopped: they are never sent.
                 executor.shutdown(wait=False, cancel_futures=True)
-                self._client.close()
+                # A page already in flight (queued at the limiter, or retrying) finishes
+                # in its thread; the connections close after it, without holding up the
+                # reader (dlt, or the caller's loop) until then.
+                closer = threading.Thread(
+                    target=self._close_after, args=(executor,), name="impraise-close"
+                )
+                closer.start()
+
+    def _close_after(self, executor: ThreadPoolExecutor) -> None:
+        executor.shutdown(wait=True)
+        self._client.close()
