@@ -229,13 +229,7 @@ def test_bad_configuration_exits_2_before_any_request(
 ):
     server = simulator(org=small_org, token=TOKEN, rate_limit=0)
     token = env.pop("SOURCES__IMPRAISE__API_TOKEN", TOKEN)
-    for args in ((), ("--check",)):
-        run = workspace.run(server, *args, token=token, env={**ENV, **env})
-        assert run.returncode == 2, run.output
-        lines = run.stderr.strip().splitlines()
-        assert len(lines) == 1 and message in lines[0], run.stderr
-        assert server.request_log == [], "a request went out before the configuration was checked"
-        assert not any(workspace.root.iterdir()), "a file was written"
+    workspace.assert_refused(server, message, token=token, env={**ENV, **env})
 
 
 @pytest.mark.parametrize(

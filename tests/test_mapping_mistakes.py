@@ -61,13 +61,7 @@ def test_a_mistake_exits_2_in_one_line_before_any_request(
     simulator, small_org, workspace: PipelineWorkspace, env, message
 ):
     server = simulator(org=small_org, token=TOKEN, rate_limit=0)
-    for args in ((), ("--check",)):
-        run = workspace.run(server, *args, token=TOKEN, env={**KEY, **env})
-        assert run.returncode == 2, run.output
-        lines = run.stderr.strip().splitlines()
-        assert len(lines) == 1 and message in lines[0], run.stderr
-        assert server.request_log == [], "a request went out before the mistake was seen"
-        assert not any(workspace.root.iterdir()), "a file was written"
+    workspace.assert_refused(server, message, token=TOKEN, env={**KEY, **env})
 
 
 def test_a_rule_on_a_generic_bucket_applies_once_allowed(simulator, small_org, workspace):
