@@ -134,12 +134,12 @@ def test_every_child_row_is_tested_to_belong_to_a_version_of_its_bucket():
     for child, bucket in child_parents().items():
         (parent_key,) = [c for c in by_name[child]["columns"] if c["name"] == "_dlt_parent_id"]
         expected = {"to": f"source('impraise', '{bucket}')", "field": "_dlt_id"}
-        relationships = [
-            test["relationships"]
+        tests = [
+            test["belongs_to_a_loaded_row"]
             for test in parent_key.get("data_tests", [])
-            if isinstance(test, dict) and "relationships" in test
+            if isinstance(test, dict) and "belongs_to_a_loaded_row" in test
         ]
-        assert [r.get("arguments") for r in relationships] == [expected], child
+        assert [t.get("arguments") for t in tests] == [expected], child
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ the `_dlt_id` of the version of its parent record it came with (see `columnar.py
 When the merge replaces a record with a newer version, or a run loaded the same record
 twice, the rows of the older version are left without a parent; they are deleted here,
 so each child table holds the entries of the current versions only. The dbt project's
-source tests (`relationships` on each child table's `_dlt_parent_id`) fail on a
+source tests (`belongs_to_a_loaded_row` on each child table's `_dlt_parent_id`) fail on a
 warehouse where this did not run.
 """
 
