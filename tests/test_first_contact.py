@@ -144,18 +144,20 @@ def test_check_reports_exclusive_after_snake_case_and_rate_limit_headers(
     assert "new fields: pronouns" in users
 
 
-def test_check_reports_a_policy_that_names_unknown_fields(simulator, small_org, workspace):
+def test_check_reports_what_the_policy_warns_about(simulator, small_org, workspace):
+    """A policy naming a field the project does not declare is refused, with --check too
+    (tests/test_mapping_mistakes.py); what --check still reports is a deprecated setting."""
     server = simulator(org=small_org, token=TOKEN, rate_limit=0)
-    policy = '{"users.email": "hash", "users.shoe_size": "drop"}'
     env = {
         **ENV,
-        "SOURCES__IMPRAISE__FIELD_POLICY": policy,
-        "SOURCES__IMPRAISE__HASH_KEY": "k" * 32,
+        "SOURCES__IMPRAISE__FIELD_POLICY": '{"users.shoe_size": "drop"}',
+        "SOURCES__IMPRAISE__FIELD_POLICY_UNDECLARED": '["users.shoe_size"]',
+        "SOURCES__IMPRAISE__PII_SALT": "s" * 32,
     }
     run = check(workspace, server, "--json", env=env)
     assert run.returncode == 0, run.output
     (warning,) = json.loads(run.stdout)["policy_warnings"]
-    assert "users.shoe_size" in warning and "users.email" not in warning
+    assert "PII_SALT is deprecated" in warning and "shoe_size" not in warning
 
 
 def test_a_renamed_bucket_is_found_then_mapped(simulator, small_org, workspace, tmp_path):
@@ -227,13 +229,7 @@ def test_bad_configuration_exits_2_before_any_request(
 ):
     server = simulator(org=small_org, token=TOKEN, rate_limit=0)
     token = env.pop("SOURCES__IMPRAISE__API_TOKEN", TOKEN)
-    for args in ((), ("--check",)):
-        run = workspace.run(server, *args, token=token, env={**ENV, **env})
-        assert run.returncode == 2, run.output
-        lines = run.stderr.strip().splitlines()
-        assert len(lines) == 1 and message in lines[0], run.stderr
-        assert server.request_log == [], "a request went out before the configuration was checked"
-        assert not any(workspace.root.iterdir()), "a file was written"
+    workspace.assert_refused(server, message, token=token, env={**ENV, **env})
 
 
 @pytest.mark.parametrize(

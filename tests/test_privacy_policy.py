@@ -26,12 +26,7 @@ import duckdb
 import pytest
 from impraise_simulator import BUCKETS
 from impraise_source.field_policy import FieldPolicyError, parse_field_policy
-from impraise_source.settings import (
-    BUCKET_CHILD_COLUMNS,
-    ID_REFERENCES,
-    KNOWN_BUCKETS,
-    column_types,
-)
+from impraise_source.schema import KNOWN_BUCKETS, declared_fields, id_families
 
 from tests.support.dbt import MARTS, Warehouse, run_dbt
 from tests.support.pipeline import PipelineWorkspace
@@ -63,14 +58,6 @@ def values_at(record: dict[str, Any], path: list[str]) -> Iterator[Any]:
             yield from item if isinstance(item, list) else [item]
         elif isinstance(item, dict):
             yield from values_at(item, path[1:])
-
-
-def api_path(dotted: str) -> list[str]:
-    """`feedback_requests.recipients.user_id` -> ["recipients", "userId"]."""
-    return [
-        re.sub(r"_([a-z])", lambda match: match.group(1).upper(), part)
-        for part in dotted.split(".")[1:]
-    ]
 
 
 # ------------------------------------------------------------------ parsing, in-process
@@ -127,15 +114,55 @@ def test_the_deprecated_pii_salt_and_a_hash_key_together_are_refused():
         parse_field_policy(None, KEY, "a-salt")
 
 
-def test_unknown_buckets_and_fields_are_warned_about_and_applied_all_the_same():
+UNDECLARED = "SOURCES__IMPRAISE__FIELD_POLICY_UNDECLARED"
+
+
+@pytest.mark.parametrize(
+    ("rule", "near_miss"),
+    [
+        ("users.nmae", "did you mean users.name?"),  # a typo of the field
+        ("user.name", "did you mean users.name?"),  # of the bucket
+        ("users.job_titel", "did you mean users.jobTitle?"),  # in the warehouse spelling
+        ("feedback_requests.recipients.userid", "did you mean feedback_requests.recipients"),
+        ("acme.score", ""),  # a bucket loaded generically, not allowed
+        ("users.pronouns", ""),  # a field the project does not declare, not allowed
+    ],
+)
+def test_a_rule_on_a_field_the_project_does_not_declare_is_refused(rule, near_miss):
+    with pytest.raises(FieldPolicyError) as raised:
+        parse_field_policy({"users.email": "hash", rule: "drop"}, KEY)
+    text = str(raised.value)
+    assert f"SOURCES__IMPRAISE__FIELD_POLICY names {rule}, which" in text and "\n" not in text
+    assert near_miss in text and (near_miss or "did you mean" not in text)
+    assert f"list that bucket or field in {UNDECLARED}" in text
+
+
+def test_generic_buckets_and_undeclared_fields_are_applied_once_allowed():
     policy = parse_field_policy(
-        {"acme.score": "drop", "users.nickName": "hash", "users.nmae": "drop"}, KEY
+        {"acme.score": "drop", "users.nickName": "hash", "users.name": "hash"},
+        KEY,
+        undeclared=["acme", "users.nick_name"],
     )
-    (warning,) = policy.warnings
-    assert "acme.score, users.nickName, users.nmae (did you mean users.name?)" in warning
+    assert policy.warnings == ()
     assert policy.preparer("acme")({"id": "a1", "score": 3}) == {"id": "a1"}
     user = policy.preparer("users")({"id": "u1", "nick_name": "Zo", "name": "Zoë"})
-    assert user == {"id": "u1", "nick_name": mac("Zo"), "name": "Zoë"}
+    assert user == {"id": "u1", "nick_name": mac("Zo"), "name": mac("Zoë")}
+
+
+@pytest.mark.parametrize(
+    ("undeclared", "message"),
+    [
+        ("acme", "must be a JSON list"),
+        (["acme", 3], "must be a JSON list"),
+        (["users.name"], "users.name is declared by impraise-elt"),
+        (["users"], "users is a bucket impraise-elt declares: list its undeclared fields"),
+        (["users."], '"users." is not a bucket or a field'),
+    ],
+)
+def test_a_doubtful_list_of_undeclared_fields_is_refused(undeclared, message):
+    with pytest.raises(FieldPolicyError) as raised:
+        parse_field_policy({"users.name": "hash"}, KEY, undeclared=undeclared)
+    assert message in str(raised.value) and UNDECLARED in str(raised.value)
 
 
 # ---------------------------------------------------------------- applying, in-process
@@ -189,19 +216,14 @@ def test_a_dropped_list_is_removed_whole_and_its_references_are_not_hashed_into_
     assert policy.preparer("feedback_requests")(request) == {"id": "r1", "subjectId": mac("u1")}
 
 
-def test_every_reference_field_the_project_declares_is_in_exactly_one_id_family():
-    declared = set()
-    for bucket in KNOWN_BUCKETS:
-        declared |= {f"{bucket}.{column}" for column in column_types(bucket)}
-        for column, entry in BUCKET_CHILD_COLUMNS.get(bucket, {}).items():
-            declared.add(f"{bucket}.{column}")
-            declared |= {f"{bucket}.{column}.{field}" for field in entry if field != "value"}
-    references = [path for paths in ID_REFERENCES.values() for path in paths]
-    assert len(references) == len(set(references))
-    assert set(references) <= declared
-    by_name = {path for path in declared if re.search(r"_ids?$", path.rsplit(".", 1)[-1])}
-    assert by_name == set(references), "a reference column is missing from ID_REFERENCES"
-    assert set(ID_REFERENCES) <= set(KNOWN_BUCKETS)
+def test_every_field_that_holds_ids_says_whose_and_is_in_exactly_one_id_family():
+    declared = list(declared_fields())
+    by_name = {d.dotted for d in declared if re.search(r"Ids?$", d.names[-1])}
+    referencing = {d.dotted for d in declared if d.references}
+    assert by_name == referencing, "a field holding ids declares no `references`"
+    members = [m.dotted for family in id_families().values() for m in family]
+    assert sorted(members) == sorted({*referencing, *(f"{e}.id" for e in id_families())})
+    assert set(id_families()) <= set(KNOWN_BUCKETS)
 
 
 @pytest.mark.parametrize(
@@ -219,8 +241,8 @@ def test_hashing_an_id_or_a_reference_hashes_them_all_so_every_join_still_matche
         ]
         for bucket, records in before.items()
     }
-    for path in (f"{family}.id", *ID_REFERENCES[family]):
-        bucket, fields = path.split(".")[0], api_path(path)
+    for member in id_families()[family]:
+        bucket, fields, path = member.bucket, list(member.names), member.dotted
         checked = 0
         for old, new in zip(before[bucket], after[bucket], strict=True):
             old_values, new_values = list(values_at(old, fields)), list(values_at(new, fields))
@@ -228,7 +250,7 @@ def test_hashing_an_id_or_a_reference_hashes_them_all_so_every_join_still_matche
             checked += sum(v is not None for v in old_values)
         assert checked, f"{path}: no value in the organisation to check"
     # Nothing else moved: the other families' ids are as served.
-    other = next(entity for entity in ID_REFERENCES if entity != family)
+    other = next(entity for entity in id_families() if entity != family)
     assert [r["id"] for r in after[other]] == [r["id"] for r in before[other]]
 
 
@@ -328,6 +350,8 @@ def test_the_policy_keeps_personal_data_out_and_the_marts_unchanged(simulator, t
     policy_env = {
         "SOURCES__IMPRAISE__FIELD_POLICY": json.dumps(POLICY | {"users.nickname": "drop"}),
         "SOURCES__IMPRAISE__HASH_KEY": KEY,
+        # A field the API may serve one day, which the project does not declare.
+        UNDECLARED: '["users.nickname"]',
     }
     outputs = []
 
@@ -360,17 +384,20 @@ def test_the_policy_keeps_personal_data_out_and_the_marts_unchanged(simulator, t
     assert "email" in catalog["nodes"]["model.impraise.dim_users"]["columns"]
     assert [i for i in ids if i in docs[2].read_bytes()] == [], "catalog.json holds values"
 
-    # 3. A policy that cannot be applied stops the run before it reads anything.
+    # 3. A policy that cannot be applied stops the run before it reads anything: no key,
+    # or a field the project does not declare that the policy was not allowed to name.
     requests = len(server.request_log)
     bad = load(env={"SOURCES__IMPRAISE__FIELD_POLICY": '{"users.name": "hash"}'}, expect=2)
     assert bad.stderr.strip().count("\n") == 0 and "no hash_key is set" in bad.stderr
+    undeclared = load(env={k: v for k, v in policy_env.items() if k != UNDECLARED}, expect=2)
+    assert undeclared.stderr.strip().count("\n") == 0 and "users.nickname" in undeclared.stderr
     assert len(server.request_log) == requests
 
     # 4. The policy turned on: an incremental run reads again only what changed at the
     # source (nothing) and the records at each cursor, so most rows keep the values they
-    # were loaded with: a mix. The unknown field named in the policy is warned about.
+    # were loaded with: a mix. The undeclared field it was allowed to name is no warning.
     changed = load(env=policy_env)
-    assert "users.nickname" in changed.stderr and "does not know" in changed.stderr
+    assert "nickname" not in changed.stderr
     emails = {u["email"]: mac(u["email"]) for u in org.records("users")}
     loaded = [r["email"] for r in workspace.table("users")]
     kept = [email for email in loaded if email in emails]

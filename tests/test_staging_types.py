@@ -1,12 +1,13 @@
-"""The loader and the staging layer declare the same columns with the same types.
+"""The loader and the staging layer declare the same tables, columns and types.
 
-The loader declares each raw column's type to dlt (`column_types()`,
-`BUCKET_CHILD_COLUMNS` in pipelines/impraise_source/settings.py). The dbt project
-declares the raw columns again in _impraise__sources.yml, which each staging model
+The loader declares each bucket, field by field, once (pipelines/impraise_source/
+schema.py), and gives dlt each raw column's type from it. The dbt project declares the
+raw tables and columns again in _impraise__sources.yml, which each staging model
 selects, and casts each one visibly in the model. Kept apart on purpose: generating
-the SQL would hide the types from its readers, and generating settings.py from dbt
+the SQL would hide the types from its readers, and generating schema.py from dbt
 files would make the loader depend on the dbt project. So these tests read all three,
-in-process and in well under a second, and fail on the first difference.
+in-process and in well under a second, and fail on the first difference: a table, a
+column or a type, and each child table's link to its parent.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import re
 
 import pytest
 import yaml
-from impraise_source.settings import BUCKET_CHILD_COLUMNS, KNOWN_BUCKETS, column_types
+from impraise_source.schema import BUCKETS
 
 from tests.support.pipeline import REPO_ROOT
 
@@ -38,23 +39,37 @@ def is_bookkeeping(column: str) -> bool:
     return column.startswith("_dlt_") or column == "_deleted_at" or "__v_" in column
 
 
+def source_tables() -> list[dict]:
+    """The raw tables of _impraise__sources.yml, as written."""
+    (source,) = yaml.safe_load(SOURCES.read_text())["sources"]
+    return source["tables"]
+
+
 def declared_tables() -> dict[str, dict[str, str]]:
     """{raw table: {column: data_type}} as _impraise__sources.yml declares them."""
-    (source,) = yaml.safe_load(SOURCES.read_text())["sources"]
     return {
         table["name"]: {column["name"]: column.get("data_type") for column in table["columns"]}
-        for table in source["tables"]
+        for table in source_tables()
         if table.get("columns")
     }
 
 
 def loader_tables() -> dict[str, dict[str, str]]:
-    """{raw table: {column: kind}} as the loader declares them, child tables included."""
-    tables = {bucket: column_types(bucket) for bucket in KNOWN_BUCKETS}
-    for bucket, children in BUCKET_CHILD_COLUMNS.items():
-        for field, columns in children.items():
-            tables[f"{bucket}__{field}"] = dict(columns)  # dlt's name for a nested table
+    """{raw table: {column: kind}} as schema.py declares them, child tables included."""
+    tables = {name: schema.columns() for name, schema in BUCKETS.items()}
+    for schema in BUCKETS.values():
+        for nested in schema.lists:
+            tables[schema.child_table(nested)] = {f.column: f.kind for f in nested.entries}
     return tables
+
+
+def child_parents() -> dict[str, str]:
+    """{child table: its bucket} as schema.py declares them."""
+    return {
+        schema.child_table(nested): name
+        for name, schema in BUCKETS.items()
+        for nested in schema.lists
+    }
 
 
 Casts = dict[str, set[tuple[str, bool]]]
@@ -86,17 +101,17 @@ def test_sources_yml_declares_the_loaders_columns_and_types():
     assert set(declared) == set(loader), "raw tables declared in dbt and in the loader differ"
     for table, columns in loader.items():
         business = {k: v for k, v in declared[table].items() if not is_bookkeeping(k)}
-        assert business == columns, f"{table}: _impraise__sources.yml vs settings.py"
+        assert business == columns, f"{table}: _impraise__sources.yml vs schema.py"
 
 
 def test_every_staging_model_casts_each_column_to_the_loaders_type():
     casts, loader = staging_casts(), loader_tables()
-    assert set(casts) == set(loader), "raw tables with a staging model vs in settings.py"
+    assert set(casts) == set(loader), "raw tables with a staging model vs in schema.py"
     for table, columns in loader.items():
         for column, kind in columns.items():
             expected = {(DBT_TYPE[kind], kind == "timestamp")}
             assert casts[table].get(column) == expected, (
-                f"{table}.{column} is a {kind} in settings.py; its staging model casts it "
+                f"{table}.{column} is a {kind} in schema.py; its staging model casts it "
                 f"{sorted(casts[table].get(column, set())) or 'nowhere'}"
             )
 
@@ -109,6 +124,22 @@ def test_every_column_a_staging_model_casts_is_declared():
         for column, found in columns.items():
             kind = declared[table][column]
             assert {dbt_type for dbt_type, _ in found} == {DBT_TYPE[kind]}, f"{table}.{column}"
+
+
+def test_every_child_row_is_tested_to_belong_to_a_version_of_its_bucket():
+    """`finish_load` deletes the child rows of replaced versions; a warehouse where it
+    did not run fails this source test (staging, which joins each entry to its parent,
+    would hide it)."""
+    by_name = {table["name"]: table for table in source_tables()}
+    for child, bucket in child_parents().items():
+        (parent_key,) = [c for c in by_name[child]["columns"] if c["name"] == "_dlt_parent_id"]
+        expected = {"to": f"source('impraise', '{bucket}')", "field": "_dlt_id"}
+        tests = [
+            test["belongs_to_a_loaded_row"]
+            for test in parent_key.get("data_tests", [])
+            if isinstance(test, dict) and "belongs_to_a_loaded_row" in test
+        ]
+        assert [t.get("arguments") for t in tests] == [expected], child
 
 
 @pytest.mark.parametrize(

@@ -12,20 +12,20 @@ from dlt.common.configuration.exceptions import (
     ConfigFieldMissingException,
     ConfigValueCannotBeCoercedException,
 )
-from dlt.common.configuration.inject import get_fun_spec
-from dlt.common.configuration.resolve import resolve_configuration
 from dlt.pipeline.exceptions import PipelineStepFailed
-from impraise_source import impraise
-from impraise_source.config import SourceSettings, from_values
-from impraise_source.errors import ConfigurationError, ImpraiseError, IncompatibleApiError
-from impraise_source.field_policy import FieldPolicy, parse_field_policy
-from impraise_source.settings import setting_name
+from impraise_source import probe
+from impraise_source.errors import (
+    ConfigurationError,
+    ImpraiseError,
+    IncompatibleApiError,
+    setting_name,
+)
 
 from .arguments import parse_args
-from .check import check, format_report
+from .check import as_json, format_report
 from .destinations import destination_for
 from .load import demo_api, load
-from .orphans import die_with_parent
+from .worker_processes import die_with_parent
 
 EXIT_OK = 0
 # What ends a run with a one-line error and its documented exit code (see `failure`).
@@ -40,7 +40,7 @@ HANDLED = (
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns its exit code."""
     args = parse_args(argv)
-    # dlt's normalize workers must not outlive a killed run (see orphans.py).
+    # dlt's normalize workers must not outlive a killed run (see worker_processes.py).
     die_with_parent()
     logging.basicConfig(format="impraise: %(levelname)s: %(message)s", level=logging.WARNING)
     try:
@@ -57,23 +57,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run_check(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     """--check: probe the API and print the compatibility report; writes nothing."""
     destination_for(args.destination)  # a bad name fails here as it would in a run
-    settings, policy = source_settings(args, overrides)
-    report = check(settings, args.buckets, args.exclude, policy.warnings)
-    print(report.to_json() if args.json else format_report(report))
-    return EXIT_OK if report.compatible else IncompatibleApiError.exit_code
-
-
-def source_settings(
-    args: argparse.Namespace, overrides: dict[str, Any]
-) -> tuple[SourceSettings, FieldPolicy]:
-    """The source's settings and field policy as dlt resolves them for `impraise()`,
-    checked."""
-    explicit = {**overrides, "start_date": args.start_date}
-    config = resolve_configuration(
-        get_fun_spec(impraise)(), sections=("sources", "impraise"), explicit_value=explicit
+    report = probe(
+        buckets=args.buckets, exclude=args.exclude, start_date=args.start_date, **overrides
     )
-    settings = from_values(config)
-    return settings, parse_field_policy(config.field_policy, config.hash_key, config.pii_salt)
+    print(as_json(report) if args.json else format_report(report))
+    return EXIT_OK if report.compatible else IncompatibleApiError.exit_code
 
 
 def failure(error: BaseException) -> tuple[int, str]:

@@ -1,4 +1,4 @@
-"""One load: lock, finish what a killed run left, run the pipeline, repair, report."""
+"""One load: lock, finish what a killed run left, run the pipeline, finish it, report."""
 
 from __future__ import annotations
 
@@ -12,16 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import dlt
-from impraise_source import impraise
+from impraise_source import FinishedLoad, RunStats, finish_load, impraise
 from impraise_source.errors import UpstreamError
-from impraise_source.stats import RunStats
 
 from .arguments import DEFAULT_DATASET
-from .children import remove_superseded
-from .deletions import mark_deleted
 from .destinations import destination_for, file_format_for
 from .locking import exclusive_run
-from .repair import remove_duplicate_rows
 from .summary import format_summary
 
 DEMO_USERS = 300
@@ -58,13 +54,12 @@ def load(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
         # a 429. Frozen, those are never walked again; what the run allocates is
         # collected as usual.
         gc.freeze()
-        load_info = pipeline.run(source, loader_file_format=file_format_for(destination))
-        remove_superseded(pipeline, stats.loaded)
+        pipeline.run(source, loader_file_format=file_format_for(destination))
+        finished = finish_load(pipeline)
         if stats.paging_notice:
             print(stats.paging_notice)
         print(format_summary(stats))
-        if args.full_refresh and not args.start_date:
-            report_deletions(pipeline, source.resources.selected, stats, load_info.loads_ids)
+        report_finished(finished)
     print(f"loaded into {pipeline.destination.destination_name} dataset {args.dataset}")
     for reason in sorted(stats.failures.values()):
         print(f"impraise: error: {reason}", file=sys.stderr)
@@ -75,26 +70,20 @@ def finish_pending(pipeline: dlt.Pipeline) -> None:
     """Load what a killed run extracted or normalized, before reading on.
 
     `pipeline.run` alone would load the pending packages and stop there. A file the
-    killed run had already loaded may be loaded again: its rows are collapsed back.
+    killed run had already loaded may be loaded again: `finish_load` collapses its rows.
     """
     if pipeline.has_pending_data:
         print("finishing load packages left by an earlier run that did not complete")
         pipeline.normalize()
         pipeline.load()
-        remove_superseded(pipeline)
-        for table, count in sorted(remove_duplicate_rows(pipeline).items()):
-            print(f"{table}: removed {count} copies of rows loaded twice by the interrupted load")
+        report_finished(finish_load(pipeline))
 
 
-def report_deletions(
-    pipeline: dlt.Pipeline, selected: dict[str, Any], stats: RunStats, load_ids: list[str]
-) -> None:
-    """After a complete full refresh, mark the rows the API no longer returns."""
-    loaded_tables = set(pipeline.default_schema.data_table_names(seen_data_only=True))
-    complete = [name for name in selected if name not in stats.failures and name in loaded_tables]
-    # With no load at all, no live row was seen again: every one of them is gone.
-    marked = mark_deleted(pipeline, complete, load_ids[-1] if load_ids else "")
-    for bucket, count in sorted(marked.items()):
+def report_finished(finished: FinishedLoad) -> None:
+    """What `finish_load` repaired and marked, a line per table."""
+    for table, count in sorted(finished.copies_removed.items()):
+        print(f"{table}: removed {count} copies of rows loaded twice by the interrupted load")
+    for bucket, count in sorted(finished.marked_deleted.items()):
         if count:
             print(f"{bucket}: {count} rows no longer at the source, marked _deleted_at")
 

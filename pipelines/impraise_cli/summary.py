@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from impraise_source.stats import RunStats
+from impraise_source import RunStats
 
 _HEADERS = ("bucket", "rows", "pages", "requests", "retries", "429s", "seconds", "result")
 

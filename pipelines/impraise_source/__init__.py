@@ -1,16 +1,21 @@
 """The Impraise source for dlt: one merge resource per bucket of the API's root listing.
 
 Every known bucket loads into a table of its name with primary key `id`, merge write
-disposition and an `updatedAt` cursor sent as `after` (see `buckets.py`). A bucket the
-root lists that this project does not know is loaded the same generic way, with a
-warning. All requests of a run share one client and one rate limiter.
+disposition and an `updatedAt` cursor sent as `after` (see `buckets.py`); its fields are
+declared in `schema.py`. A bucket the root lists that this project does not know is
+loaded the same generic way, with a warning. All requests of a run share one client and
+one rate limiter.
+
+The public face, which the command line uses as any other caller would: `impraise`,
+the source; `probe`, the compatibility report of `impraise.py --check`; `finish_load`,
+the upkeep every load needs once dlt has loaded it; `RunStats`, the counters `impraise`
+fills; and the errors, in `errors.py`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, MutableMapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import dlt
@@ -20,12 +25,23 @@ from dlt.extract import DltResource
 from .buckets import ReadOptions, read_bucket
 from .client import ImpraiseClient
 from .columnar import bucket_resource
-from .config import from_values
-from .errors import ConfigurationError
-from .field_policy import parse_field_policy
+from .config import ImpraiseConfiguration, validate
+from .deletions import note_complete_read
+from .errors import (
+    BucketFailedError,
+    ConfigurationError,
+    ImpraiseError,
+    IncompatibleApiError,
+    ProtocolError,
+    RunInProgressError,
+    TokenRefusedError,
+    UpstreamError,
+)
 from .naming import renamer
 from .paging import Readings
-from .routes import Bucket, Catalog, catalog
+from .pool import ReadingPool
+from .probe import BucketReport, CompatibilityReport, probe
+from .routes import Bucket, catalog, select_buckets, warn_about_names
 from .settings import (
     DEFAULT_BASE_URL,
     DEFAULT_CURSOR_LAG_SECONDS,
@@ -33,14 +49,32 @@ from .settings import (
     DEFAULT_REQUESTS_PER_SECOND,
     MAX_ITEMS,
     Record,
-    setting_name,
 )
 from .stats import RunStats
+from .upkeep import FinishedLoad, finish_load
+
+__all__ = [
+    "BucketFailedError",
+    "BucketReport",
+    "CompatibilityReport",
+    "ConfigurationError",
+    "FinishedLoad",
+    "ImpraiseError",
+    "IncompatibleApiError",
+    "ProtocolError",
+    "RunInProgressError",
+    "RunStats",
+    "TokenRefusedError",
+    "UpstreamError",
+    "finish_load",
+    "impraise",
+    "probe",
+]
 
 logger = logging.getLogger("impraise")
 
 
-@dlt.source(name="impraise", section="impraise")
+@dlt.source(name="impraise", section="impraise", spec=ImpraiseConfiguration)
 def impraise(
     api_token: TSecretStrValue = dlt.secrets.value,
     base_url: str = DEFAULT_BASE_URL,
@@ -55,14 +89,17 @@ def impraise(
     routes: dict[str, str] | None = None,
     fields: dict[str, str] | None = None,
     field_policy: dict[str, str] | None = None,
+    field_policy_undeclared: list[str] | None = None,
     hash_key: TSecretStrValue | None = dlt.secrets.value,
     pii_salt: TSecretStrValue | None = dlt.secrets.value,
     stats: RunStats | None = None,
+    config: ImpraiseConfiguration = None,
 ) -> list[DltResource]:
     """Every bucket the API's root listing names, filtered by `buckets` and `exclude`.
 
     Every setting is checked before the first request (ConfigurationError names the
     bad one); then the root listing is read, and nothing more until the resources run.
+    After each load of the source, call `finish_load(pipeline)`.
 
     Args:
         api_token: The token Impraise issued (a secret: `SOURCES__IMPRAISE__API_TOKEN`).
@@ -83,85 +120,46 @@ def impraise(
             canonical names are recognised without it.
         field_policy: Canonical `bucket.field` (or `bucket.list.field`) -> keep, hash or
             drop, applied to every record before anything is written (field_policy.py).
+        field_policy_undeclared: The buckets loaded generically, and the fields the
+            project does not declare, that `field_policy` may name (`["goals"]`).
         hash_key: The secret key of the policy's `hash` (HMAC-SHA-256).
         pii_salt: Deprecated: hashes users' names and emails with a salted SHA-256.
         stats: Collects per-bucket counters for the caller's summary.
+        config: Leave it out: dlt passes every argument above in it, each resolved from
+            the call, the environment or the TOML files (config.py).
     """
-    settings = from_values(locals())
-    policy = parse_field_policy(field_policy, hash_key, pii_salt)
-    for warning in policy.warnings:
+    settings = validate(config)
+    for warning in settings.policy.warnings:
         logger.warning("%s", warning)
     stats = stats if stats is not None else RunStats()
     client = ImpraiseClient.from_settings(settings, stats)
     found = catalog(client.get_root(), settings.routes)
-    warn_about_names(found, restricted=bool(buckets))
-    selected = select_buckets(found, buckets, exclude)
+    # Nothing more is read until the resources run, if they ever do.
+    client.close()
+    warn_about_names(found, restricted=bool(config.buckets))
+    selected = select_buckets(found, config.buckets, config.exclude)
     # A thread for every page any bucket may have in flight: pages queue at the limiter,
     # which serves them in priority order, never in an executor's queue, which would not.
     threads = max(1, len(selected) * settings.prefetch_pages)
     options = ReadOptions(
         client=client,
-        executor=ThreadPoolExecutor(max_workers=threads, thread_name_prefix="impraise-page"),
+        pool=ReadingPool(client, threads),
         readings=Readings(),
         max_items=settings.max_items,
         prefetch_pages=settings.prefetch_pages,
         cursor_lag=settings.cursor_lag,
         start_date=settings.start_date,
-        full_refresh=full_refresh,
+        full_refresh=config.full_refresh,
+        on_complete_read=note_complete_read,
     )
     resources = []
     for bucket in selected:
         prepare = renamer(bucket.name, settings.fields.get(bucket.name, {}))
-        protect = policy.preparer(bucket.name)
+        protect = settings.policy.preparer(bucket.name)
         if protect is not None:
             prepare = _then(prepare, protect)
         resources.append(bucket_resource(bucket.name, _pages_of(bucket, options, prepare)))
     return resources
-
-
-def select_buckets(
-    found: Catalog, include: Sequence[str] | None, exclude: Sequence[str] | None
-) -> list[Bucket]:
-    """The listed buckets to load, in listing order; unknown names are a clear error."""
-    listed = found.names()
-    for option, names in (("--buckets", include), ("--exclude", exclude)):
-        missing = sorted(set(names or ()) - set(listed))
-        if missing:
-            raise ConfigurationError(
-                f"{option}: {', '.join(missing)} not in the API's root listing "
-                f"(it lists: {', '.join(listed)})"
-            )
-    return [
-        bucket
-        for bucket in found.buckets
-        if (not include or bucket.name in include) and bucket.name not in set(exclude or ())
-    ]
-
-
-def warn_about_names(found: Catalog, restricted: bool) -> None:
-    """Say which expected buckets the listing lacks, and which listed ones are unknown."""
-    suggested = {route: name for name, route in found.suggestions.items()}
-    for bucket in found.unknown:
-        message = (
-            f"bucket '{bucket.route}' is not one impraise-elt knows: loading it "
-            f"generically into table '{bucket.name}'"
-        )
-        if bucket.route in suggested:
-            name = suggested[bucket.route]
-            message += (
-                f"; it looks like '{name}', which the root listing lacks: set "
-                f"""{setting_name("routes")}='{{"{name}": "{bucket.route}"}}' to load it as that"""
-            )
-        logger.warning("%s", message)
-    for name in found.missing:
-        if not restricted and name not in found.suggestions:
-            logger.warning(
-                "the root listing offers no '%s' bucket: the marts built on it stay empty "
-                "(`impraise.py --check` shows what the API serves)",
-                name,
-            )
-    for route in found.shadowed:
-        logger.warning("route '%s' is not read: another route loads into the same table", route)
 
 
 def _pages_of(

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, MutableMapping
-from concurrent.futures import Executor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,8 +33,10 @@ from dlt.common.utils import digest128
 from .client import ImpraiseClient
 from .errors import BucketFailedError, TokenRefusedError
 from .paging import PageReader, Readings
+from .pool import ReadingPool
 from .routes import Bucket
-from .settings import CURSOR_FIELD, Record
+from .schema import CURSOR_FIELD
+from .settings import Record
 from .timestamps import format_instant, parse_instant
 
 logger = logging.getLogger("impraise")
@@ -52,13 +54,16 @@ class ReadOptions:
     """What every bucket of one run shares."""
 
     client: ImpraiseClient
-    executor: Executor
+    # The run's read-ahead threads; None reads each page in the caller's thread.
+    pool: ReadingPool | None
     readings: Readings
     max_items: int
     prefetch_pages: int
     cursor_lag: timedelta
     start_date: datetime | None
     full_refresh: bool
+    # Told of each bucket read from its very first record to its last (deletions.py).
+    on_complete_read: Callable[[str], None] | None = None
 
 
 def read_bucket(
@@ -73,7 +78,8 @@ def read_bucket(
     names, say), before the cursor or anything else sees it.
 
     A bucket that fails is recorded in the run's stats and stops without moving its
-    cursor, so the other buckets still load and the next run reads it again.
+    cursor, so the other buckets still load and the next run reads it again. One read
+    from the start to the end without fail is told to `options.on_complete_read`.
     """
     stats = options.client.stats
     name = bucket.name
@@ -85,29 +91,32 @@ def read_bucket(
     if after is not None:
         params["after"] = format_instant(after)
     newest = _Newest()
-    reader = PageReader(
-        options.client,
-        options.executor,
-        name,
-        bucket.path,
-        params,
-        options.prefetch_pages,
-        options.readings,
-    )
-    try:
-        for page in reader.pages():
-            prepared = (prepare(record) for record in page.records)
-            records = [record for record in prepared if not newest.see(record, loaded)]
-            stats.add(name, rows=len(records), pages=1)
-            if records:
-                yield records
-    except (BucketFailedError, TokenRefusedError) as error:
-        # Not logged as an error: the failure is in the stats, which the caller reports
-        # once (the CLI prints one line per failed bucket at the end of the run).
-        logger.info("%s", error)
-        stats.finish(name, error=str(error))
-        return
+    with options.pool.reading() if options.pool else nullcontext() as executor:
+        reader = PageReader(
+            options.client,
+            executor,
+            name,
+            bucket.path,
+            params,
+            options.prefetch_pages,
+            options.readings,
+        )
+        try:
+            for page in reader.pages():
+                prepared = (prepare(record) for record in page.records)
+                records = [record for record in prepared if not newest.see(record, loaded)]
+                stats.add(name, rows=len(records), pages=1)
+                if records:
+                    yield records
+        except (BucketFailedError, TokenRefusedError) as error:
+            # Not logged as an error: the failure is in the stats, which the caller
+            # reports once (the CLI prints one line per failed bucket at the end).
+            logger.info("%s", error)
+            stats.finish(name, error=str(error))
+            return
     newest.save_cursor(state, began - options.cursor_lag)
+    if after is None and options.on_complete_read is not None:
+        options.on_complete_read(name)
     stats.paging_notice = options.readings.notice()
     stats.finish(name)
 

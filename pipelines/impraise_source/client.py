@@ -129,6 +129,10 @@ class ImpraiseClient:
         limiter = SlidingWindowLimiter(settings.requests_per_second)
         return cls(settings.base_url, settings.api_token, limiter, retry_policy, stats)
 
+    def close(self) -> None:
+        """Close the connections kept alive for reuse; a later request opens new ones."""
+        self._rest.session.close()
+
     def get_root(self) -> Any:
         """The root listing (`GET /`)."""
         return self.get_json("/", params={}, bucket=ROOT, offset=0)

@@ -13,15 +13,13 @@ types as usual, adding columns and variant columns.
 
 dlt cannot take nested tables from a resource, so the child tables are tables of their
 own, appended to: a child row belongs to the version of its parent whose `_dlt_id` it
-carries, and `children.remove_superseded` deletes those of replaced versions after the
+carries, and `finish_load` (child_rows.py) deletes those of replaced versions after the
 load, as dlt's merge does for nested tables.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, MutableMapping
-from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import dlt
@@ -32,16 +30,8 @@ from dlt.common.schema.typing import TColumnSchema
 from dlt.common.storages.load_package import load_package_state
 from dlt.extract import DltResource
 
-from .naming import api_name
-from .settings import (
-    BUCKET_CHILD_COLUMNS,
-    BUCKET_COLUMNS,
-    Record,
-    child_columns,
-    child_table,
-    column_types,
-    table_columns,
-)
+from .schema import BUCKETS, SCALAR_VALUE, BucketSchema, Field, NestedList, bucket_schema
+from .settings import Record
 from .timestamps import parse_instant
 
 ROW_KEY = "_dlt_id"
@@ -49,8 +39,6 @@ LOAD_ID = "_dlt_load_id"
 PARENT_KEY = "_dlt_parent_id"
 LIST_INDEX = "_dlt_list_idx"
 ROOT_KEY = "_dlt_root_id"
-# A list of scalars becomes a child table with one column of this name, as in dlt.
-SCALAR_VALUE = "value"
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
     "text": pa.string(),
@@ -81,56 +69,6 @@ class DoesNotFit(Exception):
     """A value or field the declared columns do not cover: dlt's JSON path takes over."""
 
 
-@dataclass(frozen=True)
-class Field:
-    """One API field and the warehouse column it fills."""
-
-    api_name: str
-    column: str
-    kind: str
-
-
-@dataclass(frozen=True)
-class NestedList:
-    """A list field of a record, loaded as the child table `<bucket>__<column>`."""
-
-    api_name: str
-    table: str
-    # The fields of each entry; a single `value` field for a list of scalars.
-    fields: tuple[Field, ...]
-    of_scalars: bool
-
-
-@dataclass(frozen=True)
-class Layout:
-    fields: tuple[Field, ...]
-    nested: tuple[NestedList, ...]
-    known: frozenset[str]
-
-
-def child_tables(bucket: str) -> tuple[str, ...]:
-    """The child tables of a known bucket (none for an unknown one)."""
-    return tuple(nested.table for nested in _layout(bucket).nested)
-
-
-@cache
-def _layout(bucket: str) -> Layout:
-    fields = tuple(
-        Field(api_name(column), column, kind) for column, kind in column_types(bucket).items()
-    )
-    nested = tuple(
-        NestedList(
-            api_name(column),
-            child_table(bucket, column),
-            tuple(Field(api_name(name), name, kind) for name, kind in entry.items()),
-            of_scalars=set(entry) == {SCALAR_VALUE},
-        )
-        for column, entry in BUCKET_CHILD_COLUMNS.get(bucket, {}).items()
-    )
-    known = frozenset(f.api_name for f in fields) | {n.api_name for n in nested}
-    return Layout(fields, nested, known)
-
-
 def bucket_resource(
     bucket: str, read_pages: Callable[[MutableMapping[str, Any]], Iterator[list[Record]]]
 ) -> DltResource:
@@ -138,8 +76,8 @@ def bucket_resource(
 
     `read_pages(state)` yields the bucket's records page by page, given the resource's
     dlt state; every page leaves as the tables dlt's normalizer would have made of it
-    (tests/unit/test_normalizer_contract.py holds the two side by side). Unknown buckets
-    get no column hints.
+    (tests/unit/test_normalizer_contract.py holds the two side by side). An unknown
+    bucket's table gets the hints of the fields every record has.
     """
 
     def tables():
@@ -148,18 +86,22 @@ def bucket_resource(
             for table_name, rows in page_items(bucket, records, load_id):
                 yield dlt.mark.with_table_name(rows, table_name)
 
+    # parallelized: dlt awaits each bucket's next page in its worker pool instead of its
+    # one thread, round robin, where a bucket whose page has not come holds up the pages
+    # the others have: 3.9 against 5.6 requests/s at 400 ms (docs/benchmarks.md).
     resource = dlt.resource(tables, name=bucket, write_disposition="merge", parallelized=True)()
+    schema = bucket_schema(bucket)
     # Each table's hints are a variant of the resource's: the child tables, which this
     # resource yields too, must not inherit the bucket's columns and primary key.
     resource.apply_hints(
         table_name=bucket,
         primary_key="id",
-        columns=table_columns(bucket),
+        columns=schema.table_hints(),
         create_table_variant=True,
     )
-    for field, columns in child_columns(bucket).items():
+    for table, columns in schema.child_hints().items():
         resource.apply_hints(
-            table_name=child_table(bucket, field),
+            table_name=table,
             write_disposition="append",
             columns={**columns, **CHILD_KEY_COLUMNS},
             create_table_variant=True,
@@ -174,24 +116,26 @@ def page_items(
 
     `load_id` fills `_dlt_load_id`, as dlt's normalizer would.
     """
-    if bucket not in BUCKET_COLUMNS:
+    if bucket not in BUCKETS:
         yield bucket, records
         return
-    layout = _layout(bucket)
+    schema = BUCKETS[bucket]
     row_ids = generate_dlt_ids(len(records))
-    yield bucket, _bucket_rows(layout, records, row_ids, load_id)
-    for nested in layout.nested:
-        rows = _child_rows(nested, records, row_ids, load_id)
+    yield bucket, _bucket_rows(schema, records, row_ids, load_id)
+    for nested in schema.lists:
+        table = schema.child_table(nested)
+        rows = _child_rows(table, nested, records, row_ids, load_id)
         if rows is not None:
-            yield nested.table, rows
+            yield table, rows
 
 
 def _bucket_rows(
-    layout: Layout, records: list[Record], row_ids: list[str], load_id: str
+    schema: BucketSchema, records: list[Record], row_ids: list[str], load_id: str
 ) -> pa.Table | list[Record]:
-    if all(layout.known.issuperset(record) for record in records):
+    known = frozenset(schema.top_level)  # what a record may carry and still fit
+    if all(known.issuperset(record) for record in records):
         try:
-            arrays = _arrays(layout.fields, records)
+            arrays = _arrays(schema.fields, records)
         except DoesNotFit:
             pass
         else:
@@ -199,7 +143,7 @@ def _bucket_rows(
             arrays[ROW_KEY] = pa.array(row_ids, pa.string())
             if arrays["id"].null_count == 0:
                 return _table(arrays, required={"id", LOAD_ID, ROW_KEY})
-    lists = {nested.api_name for nested in layout.nested}
+    lists = {nested.name for nested in schema.lists}
     return [
         {
             **{k: v for k, v in record.items() if not (k in lists and isinstance(v, list))},
@@ -210,13 +154,13 @@ def _bucket_rows(
 
 
 def _child_rows(
-    nested: NestedList, records: list[Record], row_ids: list[str], load_id: str
+    table: str, nested: NestedList, records: list[Record], row_ids: list[str], load_id: str
 ) -> pa.Table | list[Record] | None:
     entries: list[Any] = []
     parents: list[str] = []
     positions: list[int] = []
     for record, parent in zip(records, row_ids, strict=True):
-        values = record.get(nested.api_name)
+        values = record.get(nested.name)
         # Not a list (drift): the bucket's rows keep it as a column.
         if isinstance(values, list):
             entries.extend(values)
@@ -229,18 +173,15 @@ def _child_rows(
         PARENT_KEY: parents,
         LIST_INDEX: positions,
         ROW_KEY: [
-            get_nested_row_hash(parent, nested.table, position)
+            get_nested_row_hash(parent, table, position)
             for parent, position in zip(parents, positions, strict=True)
         ],
         ROOT_KEY: parents,
     }
     if nested.of_scalars:
         entries = [{SCALAR_VALUE: value} for value in entries]
-        fields = (Field(SCALAR_VALUE, SCALAR_VALUE, nested.fields[0].kind),)
-    else:
-        fields = nested.fields
     try:
-        return _arrow_entries(fields, entries, keys)
+        return _arrow_entries(nested.entries, entries, keys)
     except DoesNotFit:
         rows = [entry if isinstance(entry, dict) else {SCALAR_VALUE: entry} for entry in entries]
         return [
@@ -252,7 +193,7 @@ def _child_rows(
 def _arrow_entries(
     fields: tuple[Field, ...], entries: list[Any], keys: dict[str, list[Any]]
 ) -> pa.Table:
-    known = {f.api_name for f in fields}
+    known = {f.name for f in fields}
     if not all(isinstance(entry, dict) and known.issuperset(entry) for entry in entries):
         raise DoesNotFit
     arrays = _arrays(fields, entries)
@@ -270,7 +211,7 @@ def _table(arrays: dict[str, pa.Array], required: set[str]) -> pa.Table:
 
 
 def _arrays(fields: tuple[Field, ...], rows: list[Record]) -> dict[str, pa.Array]:
-    return {f.column: _array(f.kind, [row.get(f.api_name) for row in rows]) for f in fields}
+    return {f.column: _array(f.kind, [row.get(f.name) for row in rows]) for f in fields}
 
 
 def _array(kind: str, values: list[Any]) -> pa.Array:

@@ -1,9 +1,11 @@
-"""The source's settings, checked before the first request.
+"""The source's settings, as dlt resolves them, checked before the first request.
 
-dlt resolves each setting of `[sources.impraise]` from the environment or the TOML
-files; this module turns the resolved values into one `SourceSettings`, or raises a
-`ConfigurationError` whose one line names the setting (as its environment variable)
-and what is wrong with it. Nothing here touches the network or the disk.
+dlt resolves each setting of `[sources.impraise]` from the arguments, the environment
+or the TOML files into an `ImpraiseConfiguration`, the one declaration of the settings
+(the source and `probe` resolve the same one); `validate` turns it into one
+`SourceSettings`, or raises a `ConfigurationError` whose one line names the setting (as
+its environment variable) and what is wrong with it. Nothing here touches the network
+or the disk.
 """
 
 from __future__ import annotations
@@ -16,28 +18,61 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import ConfigurationError
-from .naming import known_fields
+from dlt.common.configuration import known_sections, resolve_configuration
+from dlt.common.configuration.specs import BaseConfiguration, configspec
+from dlt.common.typing import TSecretStrValue
+
+from .errors import ConfigurationError, setting_name
+from .field_policy import FieldPolicy, parse_field_policy
 from .routes import route_name
-from .settings import KNOWN_BUCKETS, MAX_ITEMS, setting_name
+from .schema import KNOWN_BUCKETS, bucket_schema, warehouse_name
+from .settings import (
+    DEFAULT_BASE_URL,
+    DEFAULT_CURSOR_LAG_SECONDS,
+    DEFAULT_PREFETCH_PAGES,
+    DEFAULT_REQUESTS_PER_SECOND,
+    MAX_ITEMS,
+)
 from .timestamps import parse_instant
 
 # Pages a bucket may keep in flight ahead of the reader; more only queue on the limiter.
 MAX_PREFETCH_PAGES = 16
+SECTIONS = (known_sections.SOURCES, "impraise")
 
 
-# The settings `validate` checks, as the source's arguments (and dlt's config keys) name them.
-SETTING_KEYS = (
-    "api_token",
-    "base_url",
-    "requests_per_second",
-    "cursor_lag_seconds",
-    "max_items",
-    "prefetch_pages",
-    "start_date",
-    "routes",
-    "fields",
-)
+@configspec
+class ImpraiseConfiguration(BaseConfiguration):
+    """Every setting of `[sources.impraise]`; the arguments of `impraise()` and `probe()`."""
+
+    api_token: TSecretStrValue = None
+    base_url: str = DEFAULT_BASE_URL
+    buckets: list[str] | None = None
+    exclude: list[str] | None = None
+    start_date: str | None = None
+    full_refresh: bool = False
+    requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND
+    cursor_lag_seconds: float = DEFAULT_CURSOR_LAG_SECONDS
+    max_items: int = MAX_ITEMS
+    prefetch_pages: int = DEFAULT_PREFETCH_PAGES
+    routes: dict[str, str] | None = None
+    fields: dict[str, str] | None = None
+    field_policy: dict[str, Any] | None = None
+    field_policy_undeclared: list[str] | None = None
+    hash_key: TSecretStrValue | None = None
+    pii_salt: TSecretStrValue | None = None
+
+
+def resolve(**explicit: Any) -> ImpraiseConfiguration:
+    """The settings as dlt resolves them for the source, `explicit` ones first.
+
+    Raises TypeError for a name that is no setting, and dlt's configuration errors for a
+    missing or uncoercible value."""
+    unknown = sorted(set(explicit) - set(ImpraiseConfiguration.get_resolvable_fields()))
+    if unknown:
+        raise TypeError(f"not a setting of the impraise source: {', '.join(unknown)}")
+    return resolve_configuration(
+        ImpraiseConfiguration(), sections=SECTIONS, explicit_value=explicit
+    )
 
 
 @dataclass(frozen=True)
@@ -53,36 +88,26 @@ class SourceSettings:
     routes: dict[str, str]
     # Canonical bucket -> {canonical `field` or `list.field` -> the API's name for it}.
     fields: dict[str, dict[str, str]]
+    policy: FieldPolicy
 
 
-def from_values(values: Mapping[str, Any]) -> SourceSettings:
-    """`validate` over the `SETTING_KEYS` of a mapping (the source's arguments, say)."""
-    return validate(**{key: values.get(key) for key in SETTING_KEYS})
-
-
-def validate(
-    *,
-    api_token: Any,
-    base_url: Any,
-    requests_per_second: Any,
-    cursor_lag_seconds: Any,
-    max_items: Any,
-    prefetch_pages: Any,
-    start_date: Any = None,
-    routes: Any = None,
-    fields: Any = None,
-) -> SourceSettings:
+def validate(config: ImpraiseConfiguration) -> SourceSettings:
     """Every setting checked; raises ConfigurationError naming the first bad one."""
     return SourceSettings(
-        api_token=_token(api_token),
-        base_url=_base_url(base_url),
-        requests_per_second=_number("requests_per_second", requests_per_second, positive=True),
-        cursor_lag=timedelta(seconds=_number("cursor_lag_seconds", cursor_lag_seconds)),
-        max_items=_whole("max_items", max_items, 1, MAX_ITEMS),
-        prefetch_pages=_whole("prefetch_pages", prefetch_pages, 1, MAX_PREFETCH_PAGES),
-        start_date=_start_date(start_date),
-        routes=_routes(routes),
-        fields=_fields(fields),
+        api_token=_token(config.api_token),
+        base_url=_base_url(config.base_url),
+        requests_per_second=_number(
+            "requests_per_second", config.requests_per_second, positive=True
+        ),
+        cursor_lag=timedelta(seconds=_number("cursor_lag_seconds", config.cursor_lag_seconds)),
+        max_items=_whole("max_items", config.max_items, 1, MAX_ITEMS),
+        prefetch_pages=_whole("prefetch_pages", config.prefetch_pages, 1, MAX_PREFETCH_PAGES),
+        start_date=_start_date(config.start_date),
+        routes=_routes(config.routes),
+        fields=_fields(config.fields),
+        policy=parse_field_policy(
+            config.field_policy, config.hash_key, config.pii_salt, config.field_policy_undeclared
+        ),
     )
 
 
@@ -155,6 +180,13 @@ def _routes(value: Any) -> dict[str, str]:
             raise ConfigurationError(f"{name}: the route of '{bucket}' must be a path or name")
         if listed in routes.values():
             raise ConfigurationError(f"{name}: route '{listed}' is given to two buckets")
+        owner = warehouse_name(listed)
+        if owner in KNOWN_BUCKETS and owner != bucket:
+            # The records would load into the wrong table, past its bucket's field policy.
+            raise ConfigurationError(
+                f"{name} maps {bucket} to route '{listed}', the route of bucket {owner}: "
+                f"give the route the API lists {bucket} under"
+            )
         routes[bucket] = listed
     return routes
 
@@ -167,13 +199,35 @@ def _fields(value: Any) -> dict[str, dict[str, str]]:
         bucket, _, field = str(path).partition(".")
         _known(name, bucket, KNOWN_BUCKETS, "bucket")
         scope, _, leaf = field.rpartition(".")
-        choices = known_fields(bucket)
-        _known(name, scope, [s for s in choices if s], f"nested list of {bucket}")
-        _known(name, leaf, choices[scope], f"field of {bucket}{'.' + scope if scope else ''}")
+        schema = bucket_schema(bucket)
+        lists = schema.entry_fields()
+        _known(name, scope, lists, f"nested list of {bucket}")
+        names = lists[scope] if scope else schema.top_level
+        _known(name, leaf, names, f"field of {bucket}{'.' + scope if scope else ''}")
         if not isinstance(served, str) or not served.strip() or "." in served:
             raise ConfigurationError(f"{name}: '{path}' must map to the API's field name")
         fields.setdefault(bucket, {})[field] = served.strip()
+    for bucket, renamed in fields.items():
+        _check_names_apart(name, bucket, renamed)
     return fields
+
+
+def _check_names_apart(setting: str, bucket: str, renamed: Mapping[str, str]) -> None:
+    """Refuse a served name that another field of the same record or entry goes by: the
+    renamer would give it to both, and one of the two columns would load empty."""
+    schema = bucket_schema(bucket)
+    taken: dict[tuple[str, str], str] = {}  # (scope, warehouse name) -> the field it names
+    for scope, names in {"": schema.top_level, **schema.entry_fields()}.items():
+        for field in names:
+            taken[(scope, warehouse_name(field))] = f"{scope}.{field}".lstrip(".")
+    for field, served in renamed.items():
+        scope = field.rpartition(".")[0]
+        owner = taken.setdefault((scope, warehouse_name(served)), field)
+        if owner != field:
+            raise ConfigurationError(
+                f"{setting} maps {bucket}.{field} to '{served}', the name of "
+                f"{bucket}.{owner}: two fields cannot share one name"
+            )
 
 
 def _json_object(name: str, value: Any, example: str) -> Mapping[str, Any]:

@@ -1,11 +1,20 @@
 """Every error the source and its command line raise, each with the exit code of its cause.
 
-Messages are one line, fit for a terminal, and never contain the API token. The command
-line exits with the `exit_code` of the error it caught, so the README's table of exit
-codes is this module.
+Messages are one line, fit for a terminal, and never contain the API token; a setting is
+named by its environment variable (`setting_name`), whichever way it was set. The
+command line exits with the `exit_code` of the error it caught, so the README's table of
+exit codes is this module.
 """
 
 from __future__ import annotations
+
+# The environment twin of each setting of [sources.impraise], as dlt reads it.
+_SETTING_PREFIX = "SOURCES__IMPRAISE__"
+
+
+def setting_name(key: str) -> str:
+    """The environment variable of a [sources.impraise] setting: what errors name."""
+    return _SETTING_PREFIX + key.upper()
 
 
 class ImpraiseError(Exception):

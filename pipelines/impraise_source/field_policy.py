@@ -4,14 +4,21 @@
 JSON object mapping fields to `keep`, `hash` or `drop`. A field is `<bucket>.<field>`, or
 `<bucket>.<list>.<field>` inside a nested list of objects, by its canonical name
 (`feedback_requests.recipients.userId`). The policy runs on each record once it carries
-the canonical names (naming.py); a field the project does not know matches however it is
-spelled (`nickName`, `nick_name`), as every spelling lands in the same warehouse column.
+the canonical names (naming.py).
+
+A rule must name a field schema.py declares, or one `field_policy_undeclared` lists: a
+bucket the project loads generically (`goals`: every field of it), or a field a known
+bucket serves undeclared (`users.pronouns`). Any other rule is a typo until proven
+otherwise (`users.nmae`, `user.name`), and a typo in a privacy rule would load the
+field in clear: it stops the run, naming the declared field it is closest to. An
+undeclared field matches however the API spells it (`nickName`, `nick_name`), as every
+spelling lands in the same warehouse column.
 
 - `keep`, every field's default, loads the value as served.
 - `hash` replaces the value with its HMAC-SHA-256 (hex) under `hash_key`, a secret: one
   value always gives one digest under one key, so hashed values still join and count
   alike. In a list of scalars (`users.teamIds`) each entry is hashed. An id and the
-  fields that reference it (`settings.ID_REFERENCES`) are hashed together: hashing
+  fields that reference it (`references` in schema.py) are hashed together: hashing
   `users.id` hashes `feedback.senderId` and every other reference to a user, so the
   marts still join.
 - `drop` removes the field from the record, so it reaches no file, state or table; a
@@ -33,24 +40,22 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from dlt.common.normalizers.naming.snake_case import NamingConvention
-
-from .columnar import SCALAR_VALUE
-from .errors import ConfigurationError
-from .naming import api_name
-from .settings import (
-    BUCKET_CHILD_COLUMNS,
+from .errors import ConfigurationError, setting_name
+from .schema import (
     CURSOR_FIELD,
-    ID_REFERENCES,
     KNOWN_BUCKETS,
-    Record,
-    column_types,
-    setting_name,
+    OBJECTS,
+    DeclaredField,
+    declared_fields,
+    id_families,
+    warehouse_name,
 )
+from .settings import Record
 
 KEEP, HASH, DROP = "keep", "hash", "drop"
 ACTIONS = (KEEP, HASH, DROP)
 SETTING = setting_name("field_policy")
+UNDECLARED_SETTING = setting_name("field_policy_undeclared")
 # A shorter key would make the digests of guessable values (emails) easy to reverse.
 MIN_KEY_LENGTH = 16
 # What the deprecated `pii_salt` hashes.
@@ -62,18 +67,9 @@ Digest = Callable[[str], str]
 # A bucket's rules as a tree: a column maps to `hash`, `drop`, or the rules of its entries.
 RuleTree = dict[str, Any]
 
-_OBJECTS = "list of objects"
-_NAMING = NamingConvention()
-
 
 class FieldPolicyError(ConfigurationError):
     """The policy or its key cannot be applied."""
-
-
-@cache
-def column_name(name: str) -> str:
-    """The warehouse name of a bucket or field, however the API spells it (dlt's naming)."""
-    return _NAMING.normalize_identifier(name)
 
 
 @dataclass(frozen=True)
@@ -83,12 +79,12 @@ class FieldPolicy:
     # Per bucket: the path of a field inside a record -> `hash` or `drop`.
     rules: Mapping[str, Mapping[Path, str]]
     digest: Digest | None
-    # One line each: fields the project does not know, a deprecated setting.
+    # One line each: a deprecated setting.
     warnings: tuple[str, ...]
 
     def preparer(self, bucket: str) -> Callable[[Record], Record] | None:
         """What rewrites a record of `bucket` before it is written; None to keep it all."""
-        rules = self.rules.get(column_name(bucket))
+        rules = self.rules.get(warehouse_name(bucket))
         if not rules:
             return None
         tree = _tree(rules)
@@ -114,11 +110,15 @@ def parse_field_policy(
     field_policy: Mapping[str, Any] | None,
     hash_key: str | None = None,
     pii_salt: str | None = None,
+    undeclared: Any = None,
 ) -> FieldPolicy:
     """The policy the settings describe; a one-line `FieldPolicyError` when it is unusable.
 
-    What a configuration check reports: that error, or the policy's `warnings`."""
+    `undeclared` (`field_policy_undeclared`) lists the generic buckets and undeclared
+    fields the rules may name. What a configuration check reports: that error, or the
+    policy's `warnings`."""
     explicit, spelled = _read(field_policy)
+    _check_known(explicit, spelled, _allowed(undeclared))
     warnings = []
     if pii_salt:
         if hash_key:
@@ -141,12 +141,6 @@ def parse_field_policy(
         _check_rule(path, action, spelled[path])
     effective = _with_references(explicit, spelled)
     hashed = sorted(spelled.get(p, _dotted(p)) for p, a in effective.items() if a == HASH)
-    unknown = sorted(_unknown(spelled[path]) for path in explicit if path not in _declared())
-    if unknown:
-        warnings.append(
-            f"{SETTING} names fields impraise-elt does not know: {', '.join(unknown)}; "
-            "each rule is applied all the same wherever the API serves that field"
-        )
     rules: dict[str, dict[Path, str]] = {}
     for path, action in effective.items():
         if action != KEEP:
@@ -190,7 +184,7 @@ def _path(key: Any) -> Path:
             f"{SETTING}: {json.dumps(key)} is not a field: write <bucket>.<field> "
             "(or <bucket>.<list>.<field>), e.g. feedback.comment"
         )
-    return tuple(column_name(part.strip()) for part in parts)
+    return tuple(warehouse_name(part.strip()) for part in parts)
 
 
 def _dotted(path: Path) -> str:
@@ -201,27 +195,66 @@ def _dotted(path: Path) -> str:
 
 
 @cache
-def _declared() -> dict[Path, str]:
-    """Every field the project declares, with its kind (a nested list: its entries')."""
-    declared: dict[Path, str] = {}
-    for bucket in KNOWN_BUCKETS:
-        for column, kind in column_types(bucket).items():
-            declared[(bucket, column)] = kind
-        for column, entry in BUCKET_CHILD_COLUMNS.get(bucket, {}).items():
-            if set(entry) == {SCALAR_VALUE}:
-                declared[(bucket, column)] = entry[SCALAR_VALUE]
-                continue
-            declared[(bucket, column)] = _OBJECTS
-            for field, kind in entry.items():
-                declared[(bucket, column, field)] = kind
-    return declared
+def _declared() -> dict[Path, DeclaredField]:
+    """Every field the project declares, by its path of warehouse names."""
+    return {field.path: field for field in declared_fields()}
 
 
-def _unknown(key: str) -> str:
-    """An unknown field as the warning names it, with the known one it may be a typo of."""
-    known = [".".join((path[0], *map(api_name, path[1:]))) for path in _declared()]
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.85)
-    return f"{key} (did you mean {close[0]}?)" if close else key
+def _allowed(undeclared: Any) -> frozenset[Path]:
+    """The generic buckets and undeclared fields `field_policy_undeclared` lists."""
+    if undeclared is None or undeclared == "":
+        return frozenset()
+    if not isinstance(undeclared, list | tuple) or not all(
+        isinstance(entry, str) and entry.strip() for entry in undeclared
+    ):
+        raise FieldPolicyError(
+            f'{UNDECLARED_SETTING} must be a JSON list such as ["goals", "users.pronouns"]'
+        )
+    allowed = set()
+    for entry in undeclared:
+        parts = [part.strip() for part in entry.split(".")]
+        if not all(parts):
+            raise FieldPolicyError(
+                f"{UNDECLARED_SETTING}: {json.dumps(entry)} is not a bucket or a field: write "
+                "<bucket> or <bucket>.<field>, e.g. users.pronouns"
+            )
+        path = tuple(map(warehouse_name, parts))
+        if path in _declared():
+            raise FieldPolicyError(
+                f"{UNDECLARED_SETTING}: {entry} is declared by impraise-elt; leave it out"
+            )
+        if len(path) == 1 and path[0] in KNOWN_BUCKETS:
+            raise FieldPolicyError(
+                f"{UNDECLARED_SETTING}: {entry} is a bucket impraise-elt declares: "
+                f"list its undeclared fields instead, e.g. {entry}.pronouns"
+            )
+        allowed.add(path)
+    return frozenset(allowed)
+
+
+def _check_known(
+    explicit: Mapping[Path, str], spelled: Mapping[Path, str], allowed: frozenset[Path]
+) -> None:
+    """Refuse a rule on a field neither declared nor allowed as undeclared."""
+    unknown = [
+        path
+        for path in explicit
+        if path not in _declared() and not any(path[:n] in allowed for n in range(1, len(path) + 1))
+    ]
+    if not unknown:
+        return
+    key = spelled[unknown[0]]
+    more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
+    # Each declared field by its API names and by its warehouse names, for either spelling.
+    known = {_dotted(f.path): f.dotted for f in _declared().values()}
+    known |= {f.dotted: f.dotted for f in _declared().values()}
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.8)
+    hint = f": did you mean {known[close[0]]}?" if close else ""
+    raise FieldPolicyError(
+        f"{SETTING} names {key}{more}, which impraise-elt does not declare{hint}; to apply "
+        f"a rule to a bucket it loads generically or a field it does not declare, list "
+        f"that bucket or field in {UNDECLARED_SETTING}"
+    )
 
 
 def _check_nesting(explicit: Mapping[Path, str], spelled: Mapping[Path, str]) -> None:
@@ -240,17 +273,19 @@ def _check_rule(path: Path, action: str, key: str) -> None:
         raise FieldPolicyError(
             f"{SETTING}: {key} cannot be dropped: rows merge on it (hash it instead)"
         )
-    if field == (column_name(CURSOR_FIELD),) and action != KEEP:
+    if field == (warehouse_name(CURSOR_FIELD),) and action != KEEP:
         raise FieldPolicyError(
             f"{SETTING}: {key} must be kept: it is the cursor of incremental loading"
         )
-    kind = _declared().get(path)
+    declared = _declared().get(path)
+    kind = declared.kind if declared else None
     if action != HASH or kind in (None, "text"):
         return
-    if kind == _OBJECTS:
+    if kind == OBJECTS:
+        entry = next(f for f in _declared().values() if f.path[:-1] == path)
         raise FieldPolicyError(
             f"{SETTING}: {key} is a list of objects: name the fields to hash, "
-            f"e.g. {key}.{api_name(next(iter(BUCKET_CHILD_COLUMNS[path[0]][path[1]])))}"
+            f"e.g. {key}.{entry.names[-1]}"
         )
     raise FieldPolicyError(
         f"{SETTING}: {key} is a {kind} field and only text can be hashed (drop it instead)"
@@ -260,8 +295,8 @@ def _check_rule(path: Path, action: str, key: str) -> None:
 def _with_references(explicit: Mapping[Path, str], spelled: Mapping[Path, str]) -> dict[Path, str]:
     """The explicit rules, plus `hash` for every id and reference hashed along with one."""
     effective = dict(explicit)
-    for entity, references in ID_REFERENCES.items():
-        members = [(entity, "id"), *(tuple(reference.split(".")) for reference in references)]
+    for entity, family in id_families().items():
+        members = [member.path for member in family]
         hashed = next((m for m in members if explicit.get(m) == HASH), None)
         if hashed is None:
             continue
@@ -330,7 +365,7 @@ def _tree(rules: Mapping[Path, str]) -> RuleTree:
 
 def _apply(tree: RuleTree, record: Record, digest: Digest) -> None:
     for key in tuple(record):
-        rule = tree.get(column_name(key))
+        rule = tree.get(warehouse_name(key))
         if rule is None:
             continue
         if rule == DROP:

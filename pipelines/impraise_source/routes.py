@@ -5,7 +5,7 @@ The vendor documents only that `GET /` "responds with a list of routes". We acce
 (`/users`, `users`), absolute URLs, or objects carrying the route in `path`, `href`,
 `url` or `name`.
 
-Each listed route is matched to a bucket the project knows by its snake_case spelling
+Each listed route is matched to a bucket the project knows by its warehouse name
 (`review-participants` is `review_participants`), or by the `routes` setting for a
 bucket the API lists under another name (`{"feedback": "feedbacks"}`). The bucket loads
 into the raw table of its canonical name, whatever the route; a route that matches
@@ -15,14 +15,16 @@ nothing loads generically into a table of its own name.
 from __future__ import annotations
 
 import difflib
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import ConfigurationError, ProtocolError
-from .naming import snake_name
-from .settings import KNOWN_BUCKETS, setting_name
+from .errors import ConfigurationError, ProtocolError, setting_name
+from .schema import KNOWN_BUCKETS, warehouse_name
+
+logger = logging.getLogger("impraise")
 
 _LIST_KEYS = ("routes", "data", "buckets")
 _ROUTE_KEYS = ("path", "href", "url", "name")
@@ -98,7 +100,7 @@ def catalog(listing: Any, routes: Mapping[str, str]) -> Catalog:
     buckets: dict[str, Bucket] = {}
     shadowed: list[str] = []
     for route in listed:
-        name = by_route.get(route) or snake_name(route)
+        name = by_route.get(route) or warehouse_name(route)
         if name in buckets or (name in routes and route not in by_route):
             shadowed.append(route)  # another route already loads into this table
         else:
@@ -109,14 +111,59 @@ def catalog(listing: Any, routes: Mapping[str, str]) -> Catalog:
     return Catalog(tuple(buckets.values()), missing, tuple(shadowed), suggestions)
 
 
+def select_buckets(
+    found: Catalog, include: Sequence[str] | None, exclude: Sequence[str] | None
+) -> list[Bucket]:
+    """The listed buckets to load, in listing order; unknown names are a clear error."""
+    listed = found.names()
+    for option, names in (("--buckets", include), ("--exclude", exclude)):
+        missing = sorted(set(names or ()) - set(listed))
+        if missing:
+            raise ConfigurationError(
+                f"{option}: {', '.join(missing)} not in the API's root listing "
+                f"(it lists: {', '.join(listed)})"
+            )
+    return [
+        bucket
+        for bucket in found.buckets
+        if (not include or bucket.name in include) and bucket.name not in set(exclude or ())
+    ]
+
+
+def warn_about_names(found: Catalog, restricted: bool) -> None:
+    """Say which expected buckets the listing lacks, and which listed ones are unknown."""
+    suggested = {route: name for name, route in found.suggestions.items()}
+    for bucket in found.unknown:
+        message = (
+            f"bucket '{bucket.route}' is not one impraise-elt knows: loading it "
+            f"generically into table '{bucket.name}'"
+        )
+        if bucket.route in suggested:
+            name = suggested[bucket.route]
+            message += (
+                f"; it looks like '{name}', which the root listing lacks: set "
+                f"""{setting_name("routes")}='{{"{name}": "{bucket.route}"}}' to load it as that"""
+            )
+        logger.warning("%s", message)
+    for name in found.missing:
+        if not restricted and name not in found.suggestions:
+            logger.warning(
+                "the root listing offers no '%s' bucket: the marts built on it stay empty "
+                "(`impraise.py --check` shows what the API serves)",
+                name,
+            )
+    for route in found.shadowed:
+        logger.warning("route '%s' is not read: another route loads into the same table", route)
+
+
 def _suggestions(missing: Sequence[str], unknown: Sequence[str]) -> dict[str, str]:
     suggestions: dict[str, str] = {}
     for name in missing:
         alike = difflib.get_close_matches(
-            name, [snake_name(route) for route in unknown], n=1, cutoff=_SUGGESTION_CUTOFF
+            name, [warehouse_name(route) for route in unknown], n=1, cutoff=_SUGGESTION_CUTOFF
         )
         if alike:
-            suggestions[name] = next(r for r in unknown if snake_name(r) == alike[0])
+            suggestions[name] = next(r for r in unknown if warehouse_name(r) == alike[0])
     return suggestions
 
 

@@ -111,6 +111,19 @@ class PipelineWorkspace:
             text=True,
         )
 
+    def assert_refused(
+        self, server: Any, message: str, token: str | None, env: Mapping[str, str]
+    ) -> None:
+        """A load and `--check` alike exit 2 with one line holding `message`, before any
+        request to `server` and before any file is written."""
+        for args in ((), ("--check",)):
+            run = self.run(server, *args, token=token, env=env)
+            assert run.returncode == 2, run.output
+            lines = run.stderr.strip().splitlines()
+            assert len(lines) == 1 and message in lines[0], run.stderr
+            assert server.request_log == [], "a request went out before the refusal"
+            assert not any(self.root.iterdir()), "a file was written"
+
     def query(self, sql: str) -> list[tuple]:
         with duckdb.connect(str(self.duckdb_path), read_only=True) as connection:
             return connection.execute(sql).fetchall()

@@ -6,15 +6,12 @@ import re
 from collections import Counter
 from typing import Any
 
+from impraise_source.schema import warehouse_name as snake
+
 from tests.support.pipeline import PipelineWorkspace, as_instant
 from tests.support.tally import TALLY
 
 _TIMESTAMP_NAME = re.compile(r"(At|_at)$")
-
-
-def snake(name: str) -> str:
-    """dlt's default naming for our camelCase fields (jobTitle -> job_title)."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def _normal(field: str, value: Any) -> Any:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from impraise_source.config import from_values, validate
+from impraise_source.config import ImpraiseConfiguration, resolve, validate
 from impraise_source.errors import ConfigurationError
 
 GOOD: dict[str, Any] = {
@@ -19,8 +19,12 @@ GOOD: dict[str, Any] = {
 }
 
 
+def checked(**settings: Any):
+    return validate(ImpraiseConfiguration(**settings))
+
+
 def test_good_settings_come_out_typed_and_tidy():
-    settings = validate(
+    settings = checked(
         **GOOD, start_date="2025-01-31", routes={"feedback": "/feedbacks/"}, fields=None
     )
     assert settings.base_url == "https://analytics-api.impraise.com"
@@ -30,8 +34,13 @@ def test_good_settings_come_out_typed_and_tidy():
     assert settings.fields == {}
 
 
-def test_from_values_reads_the_setting_keys_of_a_mapping():
-    assert from_values({**GOOD, "unrelated": 1}).max_items == 1000
+def test_settings_resolve_from_the_environment_and_explicit_ones_win(monkeypatch):
+    monkeypatch.setenv("SOURCES__IMPRAISE__API_TOKEN", "from-env")
+    monkeypatch.setenv("SOURCES__IMPRAISE__MAX_ITEMS", "50")
+    config = resolve(max_items=20, buckets=["users"])
+    assert (config.api_token, config.max_items, config.buckets) == ("from-env", 20, ["users"])
+    with pytest.raises(TypeError, match="not a setting of the impraise source: max_item"):
+        resolve(max_item=20)
 
 
 @pytest.mark.parametrize(
@@ -61,19 +70,44 @@ def test_from_values_reads_the_setting_keys_of_a_mapping():
         ({"fields": {"user.name": "n"}}, "did you mean 'users'"),
         ({"fields": {"users.name": "a.b"}}, "must map to the API's field name"),
         ({"fields": {"feedback_requests.recipients.user": "u"}}, "did you mean 'userId'"),
+        # A bucket mapped onto another's route would load its records into that table.
+        ({"routes": {"feedback": "users"}}, "maps feedback to route 'users', the route of"),
+        ({"routes": {"reviews": "/review-participants"}}, "route of bucket review_participants"),
+        # A served name another field goes by: one of the two would load empty.
+        ({"fields": {"users.jobTitle": "email"}}, "to 'email', the name of users.email"),
+        ({"fields": {"users.jobTitle": "manager_id"}}, "the name of users.managerId"),
+        (
+            {"fields": {"users.jobTitle": "title", "users.name": "title"}},
+            "maps users.name to 'title', the name of users.jobTitle",
+        ),
+        (
+            {"fields": {"feedback_requests.recipients.userId": "status"}},
+            "the name of feedback_requests.recipients.status",
+        ),
+        ({"field_policy": {"users.nmae": "hash"}, "hash_key": "k" * 16}, "users.name?"),
     ],
 )
 def test_a_bad_setting_is_one_line_naming_it(change, message):
     with pytest.raises(ConfigurationError) as raised:
-        validate(**{**GOOD, **change})
+        checked(**{**GOOD, **change})
     assert message in str(raised.value)
     assert "\n" not in str(raised.value)
 
 
 def test_renamed_nested_fields_are_kept_by_bucket():
     fields = {"feedback_requests.recipients.userId": "user", "users.jobTitle": "title"}
-    settings = validate(**GOOD, fields=fields)
+    settings = checked(**GOOD, fields=fields)
     assert settings.fields == {
         "feedback_requests": {"recipients.userId": "user"},
         "users": {"jobTitle": "title"},
     }
+
+
+def test_a_bucket_may_keep_its_own_route_and_a_field_its_own_spellings():
+    settings = checked(
+        **GOOD,
+        routes={"users": "users", "review_participants": "review-participants"},
+        fields={"users.jobTitle": "job_title", "users.email": "Mail"},
+    )
+    assert settings.routes["review_participants"] == "review-participants"
+    assert settings.fields == {"users": {"jobTitle": "job_title", "email": "Mail"}}

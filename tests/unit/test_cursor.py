@@ -30,7 +30,7 @@ def record(number: int, updated: str, **fields: Any) -> dict[str, Any]:
 def options(api: FakeApi, **overrides: Any) -> ReadOptions:
     settings = {
         "client": api,
-        "executor": None,
+        "pool": None,
         "readings": Readings(),
         "max_items": PAGE,
         "prefetch_pages": 1,

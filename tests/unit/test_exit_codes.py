@@ -13,9 +13,9 @@ from dlt.common.configuration.exceptions import (
     ConfigValueCannotBeCoercedException,
 )
 from dlt.pipeline.exceptions import PipelineStepFailed
-from impraise_cli.arguments import parse_args
-from impraise_cli.cli import HANDLED, failure, source_settings
+from impraise_cli.cli import HANDLED, failure
 from impraise_source import errors
+from impraise_source.config import resolve, validate
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
@@ -49,14 +49,15 @@ def test_every_documented_code_is_used():
 
 
 def settings_error(monkeypatch, **env: str) -> BaseException:
-    """What resolving the source's settings from this environment raises."""
+    """What resolving and checking the source's settings from this environment raises, as
+    `impraise()` and `probe()` do before their first request."""
     for name in list(os.environ):
         if name.startswith("SOURCES__"):
             monkeypatch.delenv(name)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     with pytest.raises(HANDLED) as raised:
-        source_settings(parse_args(["--check"]), overrides={})
+        validate(resolve())
     return raised.value
 
 

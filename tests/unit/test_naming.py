@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
-from impraise_source.naming import api_name, known_fields, renamer, snake_name
+import pytest
+from impraise_source.naming import renamer
+from impraise_source.schema import bucket_schema, warehouse_name
 
 
-def test_names_between_the_api_and_the_warehouse():
-    assert api_name("created_at") == "createdAt" and api_name("id") == "id"
-    assert snake_name("reviewParticipants") == "review_participants"
-    assert snake_name("review-participants") == "review_participants"
+@pytest.mark.parametrize(
+    ("spelling", "name"),
+    [
+        # Every spelling of a route or field the tests serve (tests/test_first_contact.py).
+        ("review-participants", "review_participants"),
+        ("reviewParticipants", "review_participants"),
+        ("updated_at", "updated_at"),
+        ("updatedAt", "updated_at"),
+        ("jobTitle", "job_title"),
+        ("teamIds", "team_ids"),
+        ("SenderID", "sender_id"),
+        (" feedback requests ", "feedback_requests"),
+    ],
+)
+def test_the_warehouse_name_of_every_spelling_is_dlts(spelling, name):
+    assert warehouse_name(spelling) == name
 
 
 def test_the_fields_of_a_bucket_include_its_lists_and_their_entries():
-    fields = known_fields("feedback_requests")
-    assert {"id", "updatedAt", "requesterId", "recipients"} <= set(fields[""])
-    assert set(fields["recipients"]) == {"userId", "status", "answeredAt"}
-    assert known_fields("something_new") == {"": ("id", "createdAt", "updatedAt")}
+    schema = bucket_schema("feedback_requests")
+    assert {"id", "updatedAt", "requesterId", "recipients"} <= set(schema.top_level)
+    assert schema.entry_fields() == {"recipients": ("userId", "status", "answeredAt")}
+    assert bucket_schema("something_new").top_level == ("id", "createdAt", "updatedAt")
 
 
 def test_snake_case_records_are_renamed_nested_ones_too():

@@ -15,17 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import dlt
-import duckdb
 import pytest
-from impraise_cli.children import remove_superseded
+from impraise_source import finish_load
 from impraise_source.columnar import bucket_resource
-from impraise_source.settings import table_columns
+from impraise_source.schema import bucket_schema
 
 from tests.support.simulator import fresh_small_org
+from tests.support.snapshot import raw_snapshot
 
 PAGE = 100
-# dlt's bookkeeping, which differs by design between two loads of the same data.
-_ROW_KEYS = ("_dlt_id", "_dlt_parent_id", "_dlt_root_id", "_dlt_load_id")
 
 
 def drifted(bucket: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -71,7 +69,7 @@ def load(name: str, tmp: Path, loads: list[dict[str, list[dict]]], ours: bool) -
                 for bucket, records in by_bucket.items()
             ]
             pipeline.run(resources, loader_file_format="parquet")
-            remove_superseded(pipeline, list(by_bucket))
+            finish_load(pipeline)
         else:
             pipeline.run([_dlt_resource(b, records) for b, records in by_bucket.items()])
     return path
@@ -86,39 +84,14 @@ def _dlt_resource(bucket: str, records: list[dict]):
         name=bucket,
         primary_key="id",
         write_disposition="merge",
-        columns=table_columns(bucket),
+        columns=bucket_schema(bucket).table_hints(),
     )()
 
 
 def snapshot(path: Path, bucket: str) -> dict[str, Any]:
     """Every table of `bucket`: its columns and types, and its rows keyed by record id
     (child rows by their parent's `id` and position), without dlt's row keys."""
-    with duckdb.connect(str(path), read_only=True) as db:
-        tables = [
-            row[0]
-            for row in db.execute(
-                "select table_name from information_schema.tables where table_schema = 'raw' "
-                f"and (table_name = '{bucket}' or table_name like '{bucket}\\_\\_%' escape '\\')"
-            ).fetchall()
-        ]
-        result = {}
-        for table in sorted(tables):
-            columns = db.execute(
-                "select column_name, data_type from information_schema.columns "
-                f"where table_schema = 'raw' and table_name = '{table}'"
-            ).fetchall()
-            data = sorted(name for name, _ in columns if name not in _ROW_KEYS)
-            types = {name: kind for name, kind in columns if name in data}
-            select = ", ".join(f"t.{name}" for name in data)
-            if table == bucket:
-                rows = db.execute(f"select {select} from raw.{table} t").fetchall()
-            else:
-                rows = db.execute(
-                    f"select p.id, {select} from raw.{table} t "
-                    f"join raw.{bucket} p on p._dlt_id = t._dlt_parent_id"
-                ).fetchall()
-            result[table] = {"types": types, "rows": sorted(map(repr, rows))}
-        return result
+    return raw_snapshot(path, "raw", lambda table: table.split("__")[0] == bucket)
 
 
 BUCKETS = ("users", "feedback", "feedback_requests")  # the buckets with nested lists

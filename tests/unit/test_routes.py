@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from impraise_source import select_buckets
 from impraise_source.errors import ConfigurationError, ProtocolError
-from impraise_source.routes import catalog, listed_routes
-from impraise_source.settings import KNOWN_BUCKETS
+from impraise_source.routes import catalog, listed_routes, select_buckets
+from impraise_source.schema import KNOWN_BUCKETS
 
 PATHS = ["/users", "/teams"]
 

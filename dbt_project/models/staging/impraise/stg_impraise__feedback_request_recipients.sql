@@ -31,9 +31,10 @@ requests as (
 
 ),
 
--- An entry belongs to the request row whose _dlt_id it carries, so the entries of a
--- deleted request, or of a version the merge replaced, drop out. A person listed
--- twice in one request counts once, as their first entry says.
+-- An entry takes its request's id from the request row whose _dlt_id it carries, so
+-- the entries of a deleted request drop out with it (the loader deletes those of
+-- replaced versions, which a source test checks). A person listed twice in one
+-- request counts once, as their first entry says.
 recipients as (
 
     select

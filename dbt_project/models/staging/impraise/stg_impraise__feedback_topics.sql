@@ -27,9 +27,9 @@ feedback as (
 
 ),
 
--- An entry belongs to the feedback row whose _dlt_id it carries, so the entries of a
--- deleted item, or of a version the merge replaced, drop out. A topic listed twice
--- on one item counts once.
+-- An entry takes its item's id from the feedback row whose _dlt_id it carries, so
+-- the entries of a deleted item drop out with it (the loader deletes those of
+-- replaced versions, which a source test checks). A topic listed twice counts once.
 feedback_topics as (
 
     select distinct

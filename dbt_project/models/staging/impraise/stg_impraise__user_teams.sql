@@ -27,9 +27,9 @@ users as (
 
 ),
 
--- An entry belongs to the user row whose _dlt_id it carries, so the entries of a
--- deleted user, or of a version the merge replaced, drop out. A team listed twice
--- in one user's array counts once.
+-- An entry takes its user's id from the user row whose _dlt_id it carries, so the
+-- entries of a deleted user drop out with it (the loader deletes those of replaced
+-- versions, which a source test checks). A team listed twice counts once.
 user_teams as (
 
     select distinct

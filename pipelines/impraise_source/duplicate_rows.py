@@ -7,8 +7,8 @@ then merges staging into the final table. When a run is killed after a file reac
 staging table but before dlt recorded that job as done, the run that finishes the
 package loads that file again: staging then holds exact copies of the same rows (same
 `_dlt_id`), and the merge, which dedupes by primary key and then selects rows by
-`_dlt_id`, inserts every copy. So after a package left by a killed run is loaded, rows
-sharing a `_dlt_id` are collapsed back into one. A row's `_dlt_id` is unique in a
+`_dlt_id`, inserts every copy. So after a package an earlier process began is loaded,
+rows sharing a `_dlt_id` are collapsed back into one. A row's `_dlt_id` is unique in a
 healthy table (it is made when the row is normalized), so nothing else is touched.
 """
 
@@ -16,30 +16,20 @@ from __future__ import annotations
 
 from typing import Any
 
-import dlt
+from dlt.common.schema import Schema
 
 _COPIES = "_impraise_row_copies"
 
 
-def remove_duplicate_rows(pipeline: dlt.Pipeline) -> dict[str, int]:
-    """Collapse rows sharing a `_dlt_id` in every data table; returns rows removed per table.
-
-    Every schema the pipeline knows is checked: after a first run was killed, the
-    pipeline may not have a default schema yet.
-    """
+def remove_duplicate_rows(client: Any, schema: Schema) -> dict[str, int]:
+    """Collapse rows sharing a `_dlt_id` in every data table of `schema`, through the SQL
+    client `client`; returns the rows removed per table."""
     removed: dict[str, int] = {}
-    for schema_name in pipeline.schema_names:
-        schema = pipeline.schemas[schema_name]
-        tables = [
-            name
-            for name in schema.data_table_names(seen_data_only=True)
-            if "_dlt_id" in schema.get_table_columns(name)
-        ]
-        with pipeline.sql_client(schema_name) as client:
-            for name in tables:
-                count = _collapse(client, client.make_qualified_table_name(name))
-                if count:
-                    removed[name] = count
+    for name in schema.data_table_names(seen_data_only=True):
+        if "_dlt_id" in schema.get_table_columns(name):
+            count = _collapse(client, client.make_qualified_table_name(name))
+            if count:
+                removed[name] = count
     return removed
 
 
