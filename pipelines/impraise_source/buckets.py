@@ -105,7 +105,8 @@ def read_bucket(
         # Not logged as an error: the failure is in the stats, which the caller reports
         # once (the CLI prints one line per failed bucket at the end of the run).
         logger.info("%s", error)
-        stats.finish(name, error=str(error))
+        reason = str(error) if isinstance(error, BucketFailedError) else f"bucket '{name}': {error}"
+        stats.finish(name, error=reason, exit_code=error.exit_code)
         return
     newest.save_cursor(state, began - options.cursor_lag)
     stats.paging_notice = options.readings.notice()
