@@ -18,6 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import tomlkit
 from dlt.common.runtime.run_context import global_dir
 from impraise_simulator import Organisation
@@ -362,6 +363,11 @@ def test_duckdb_file_problems_are_named_before_any_request(simulator, tmp_path):
     with read_only(workspace.duckdb_path):
         run = workspace.run(server, "--buckets", "topics", token=TOKEN)
     refused(run, 2, f"IMPRAISE_DUCKDB_PATH {workspace.duckdb_path} is read-only")
+    assert server.request_log == []
+    # Another process (a notebook, dbt) holds the file: a run of its own, exit 5.
+    with duckdb.connect(str(workspace.duckdb_path)):
+        run = workspace.run(server, "--buckets", "topics", token=TOKEN)
+    refused(run, 5, f"the DuckDB file {workspace.duckdb_path} is in use by another process")
     assert server.request_log == []
 
 

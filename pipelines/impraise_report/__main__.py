@@ -40,7 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     profiles_dir = Path(os.environ.get("DBT_PROFILES_DIR") or PROJECT_DIR / "profiles")
     missing = _missing_duckdb_file(profiles_dir)
     if missing:
-        print(f"error: no warehouse at {missing}: run `make demo` (or load and `dbt build`) first")
+        print(
+            f"error: no warehouse at {missing}: load and `dbt build` first (the demo's is "
+            "demo/demo.duckdb: set IMPRAISE_DUCKDB_PATH to report on it)"
+        )
         return 1
     # Imported once the warehouse is known to exist: dbt takes seconds to import.
     from dbt_common.exceptions import DbtRuntimeError
