@@ -318,10 +318,22 @@ def test_bad_settings_are_one_line_before_any_request_or_file(simulator, tmp_pat
         ({"RUNTIME__REQUEST_MAX_ATTEMPTS": "abc"}, (), "RUNTIME__REQUEST_MAX_ATTEMPTS 'abc'", ""),
         ({"DLT_PROJECT_DIR": str(project)}, (), f"{project}/.dlt/secrets.toml", "line 1"),
         (
-            {"PGHOST": "127.0.0.1", "PGUSER": "u", "PGDATABASE": "d", "PGPORT": "abc"},
+            {
+                "PGHOST": "127.0.0.1",
+                "PGUSER": "u",
+                "PGPASSWORD": "p",
+                "PGDATABASE": "d",
+                "PGPORT": "abc",
+            },
             ("--destination", "postgres"),
             "PGPORT 'abc'",
             "port",
+        ),
+        (
+            {"PGHOST": "127.0.0.1", "PGUSER": "u", "PGDATABASE": "d", "PGPORT": "1"},
+            ("--destination", "postgres"),
+            "the postgres destination needs PGPASSWORD",
+            "",
         ),
         ({"IMPRAISE_DUCKDB_MEMORY_LIMIT": "lots"}, (), "IMPRAISE_DUCKDB_MEMORY_LIMIT 'lots'", ""),
         ({}, ("--buckets", ""), "--buckets is empty", ""),
@@ -338,6 +350,19 @@ def test_bad_settings_are_one_line_before_any_request_or_file(simulator, tmp_pat
         line = refused(run, 2, *needles)
         assert "\u201c" not in line, "the token was echoed"
         nothing_done(server, workspace)
+    # A database that refuses the connection: told once the pipeline exists (its empty
+    # working directory), still before any request.
+    workspace = PipelineWorkspace(tmp_path / "unreachable")
+    env = {
+        "PGHOST": "127.0.0.1",
+        "PGUSER": "u",
+        "PGPASSWORD": "p",
+        "PGDATABASE": "d",
+        "PGPORT": "1",
+    }
+    run = workspace.run(server, "--destination", "postgres", token=TOKEN, env=env)
+    refused(run, 2, "cannot connect to the postgres warehouse", "Connection refused")
+    assert server.request_log == []
 
 
 def test_duckdb_file_problems_are_named_before_any_request(simulator, tmp_path):

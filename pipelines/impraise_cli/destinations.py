@@ -86,14 +86,15 @@ def file_format_for(destination: Destination) -> str | None:
 
 
 def _libpq_credentials(env: Mapping[str, str]) -> PostgresCredentials:
-    missing = [var for var in ("PGHOST", "PGUSER", "PGDATABASE") if not env.get(var)]
+    # dlt's PostgreSQL credentials need a password: no peer or trust authentication.
+    missing = [var for var in ("PGHOST", "PGUSER", "PGPASSWORD", "PGDATABASE") if not env.get(var)]
     if missing:
         raise ConfigurationError(f"the postgres destination needs {', '.join(missing)} to be set")
     credentials = PostgresCredentials()
     credentials.host = env["PGHOST"]
     credentials.port = _port(env.get("PGPORT") or "5432")
     credentials.username = env["PGUSER"]
-    credentials.password = env.get("PGPASSWORD") or None
+    credentials.password = env["PGPASSWORD"]
     credentials.database = env["PGDATABASE"]
     return credentials
 

@@ -15,10 +15,12 @@ real pipeline holds a real organisation's. Each refuses the other.
 from __future__ import annotations
 
 import os
+from contextlib import ExitStack
 from pathlib import Path
 
 import dlt
 import duckdb
+from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.common.destination import Destination
 from dlt.common.destination.client import WithStateSync
 from dlt.common.destination.exceptions import DestinationUndefinedEntity
@@ -84,7 +86,15 @@ def check_dataset(pipeline: dlt.Pipeline, demo: bool, where: str) -> None:
     Raises ConfigurationError naming the dataset, `where` it is (the warehouse), and what
     it collides with.
     """
-    with pipeline.destination_client() as client:
+    with ExitStack() as stack:
+        try:
+            client = stack.enter_context(pipeline.destination_client())
+        except ConfigFieldMissingException as error:
+            missing = ", ".join(error.fields)
+            raise ConfigurationError(f"the {where} destination's settings lack {missing}") from None
+        except Exception as error:  # each database driver has errors of its own
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+            raise ConfigurationError(f"cannot connect to the {where} warehouse: {reason}") from None
         if not isinstance(client, WithStateSync) or not hasattr(client, "sql_client"):
             return  # a destination without datasets to collide (files, say)
         dataset = client.sql_client.dataset_name
