@@ -53,7 +53,7 @@ def duckdb_memory_limit(env: Mapping[str, str] = os.environ) -> str:
     except (duckdb.ParserException, duckdb.InvalidInputException) as error:
         raise ConfigurationError(
             f"IMPRAISE_DUCKDB_MEMORY_LIMIT '{limit}' is not a size DuckDB accepts "
-            f"(e.g. {DEFAULT_DUCKDB_MEMORY_LIMIT} or 2GB): {_first_line(error)}"
+            f"(e.g. {DEFAULT_DUCKDB_MEMORY_LIMIT} or 2GB): {first_line(error)}"
         ) from None
     except duckdb.OutOfMemoryException:
         pass  # a valid size, too small to run in: the load says so, naming the limit
@@ -105,5 +105,7 @@ def _port(value: str) -> int:
     return int(value)
 
 
-def _first_line(error: BaseException) -> str:
-    return str(error).strip().splitlines()[0]
+def first_line(error: BaseException) -> str:
+    """A database's error in one line (drivers' messages run to several)."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

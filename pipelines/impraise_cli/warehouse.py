@@ -29,7 +29,7 @@ from dlt.destinations.sql_client import SqlClientBase
 from impraise_source.errors import ConfigurationError, RunInProgressError
 
 from .datasets import pipeline_name
-from .destinations import DEMO_DUCKDB_PATH, duckdb_path
+from .destinations import DEMO_DUCKDB_PATH, duckdb_path, first_line
 
 # A table every dataset dlt loaded has, and a staging schema has not.
 _LOADS_TABLE = "_dlt_loads"
@@ -49,7 +49,8 @@ def check_destination(destination: Destination, demo: bool) -> str | None:
 
 
 def check_duckdb_file(path: Path) -> None:
-    """The DuckDB file can be created, or opened and written; ConfigurationError if not.
+    """The DuckDB file can be created, or opened and written: ConfigurationError if not,
+    RunInProgressError when another process holds it.
 
     Opens an existing file once (DuckDB's own check that it is a database it can read)
     and never creates a missing one: a run that fails before loading leaves no file.
@@ -69,7 +70,7 @@ def check_duckdb_file(path: Path) -> None:
     try:
         duckdb.connect(str(path)).close()
     except duckdb.Error as error:
-        reason = str(error).strip().splitlines()[0].removeprefix("IO Error: ")
+        reason = first_line(error).removeprefix("IO Error: ")
         if "Could not set lock" in reason:
             raise RunInProgressError(
                 f"the DuckDB file {path} is in use by another process: try again when it "
@@ -93,8 +94,9 @@ def check_dataset(pipeline: dlt.Pipeline, demo: bool, where: str) -> None:
             missing = ", ".join(error.fields)
             raise ConfigurationError(f"the {where} destination's settings lack {missing}") from None
         except Exception as error:  # each database driver has errors of its own
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-            raise ConfigurationError(f"cannot connect to the {where} warehouse: {reason}") from None
+            raise ConfigurationError(
+                f"cannot connect to the {where} warehouse: {first_line(error)}"
+            ) from None
         if not isinstance(client, WithStateSync) or not hasattr(client, "sql_client"):
             return  # a destination without datasets to collide (files, say)
         dataset = client.sql_client.dataset_name
@@ -102,18 +104,19 @@ def check_dataset(pipeline: dlt.Pipeline, demo: bool, where: str) -> None:
         _refuse_staging_collisions(client, dataset)
 
 
-def _refuse_the_other_organisation(client: WithStateSync, dataset: str, demo: bool) -> None:
+def _refuse_the_other_organisation(client: WithStateSync, described: str, demo: bool) -> None:
+    """`described`: the dataset and its warehouse, as the message names them."""
     other = pipeline_name(client.sql_client.dataset_name, demo=not demo)
     if not _has_state_of(client, other):
         return
     if demo:
         raise ConfigurationError(
-            f"--demo: {dataset} holds a real organisation's data (pipeline {other}): the "
+            f"--demo: {described} holds a real organisation's data (pipeline {other}): the "
             "demo loads into a warehouse of its own (leave IMPRAISE_DUCKDB_PATH unset for "
             "demo/demo.duckdb) or another --dataset"
         )
     raise ConfigurationError(
-        f"{dataset} holds the demo's simulated organisation (pipeline {other}, loaded by "
+        f"{described} holds the demo's simulated organisation (pipeline {other}, loaded by "
         "--demo): load a real organisation into a warehouse or dataset of its own "
         "(IMPRAISE_DUCKDB_PATH, --dataset)"
     )
