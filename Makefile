@@ -7,6 +7,9 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 # The benchmark's extra tools (psutil, matplotlib), installed on first use.
 BENCH_INSTALLED := $(VENV)/.bench-installed
+# Everything `make demo` makes, apart from any real organisation's: its warehouse, its
+# pipeline state and its report. `make clean` removes it.
+DEMO_DIR := $(CURDIR)/demo
 
 .DEFAULT_GOAL := help
 .PHONY: help venv install demo report test unit lint bench lock clean
@@ -24,21 +27,25 @@ $(INSTALLED): pyproject.toml constraints.txt
 	$(BIN)/pip install -e '.[dev]' -c constraints.txt
 	touch $@
 
-# The demo writes to impraise.duckdb in the repo root unless IMPRAISE_DUCKDB_PATH says otherwise.
-demo: export IMPRAISE_DUCKDB_PATH ?= $(CURDIR)/impraise.duckdb
+# The demo never touches a real organisation's warehouse (impraise.duckdb, or wherever
+# IMPRAISE_DUCKDB_PATH or IMPRAISE_DESTINATION point) or its pipeline state: the load,
+# dbt and the report all use demo/, whatever the environment says.
+demo: export IMPRAISE_DESTINATION := duckdb
+demo: export IMPRAISE_DUCKDB_PATH := $(DEMO_DIR)/demo.duckdb
+demo: export DLT_DATA_DIR := $(DEMO_DIR)/dlt
 demo: export DBT_PROJECT_DIR := dbt_project
 demo: export DBT_PROFILES_DIR := profiles
-demo: $(INSTALLED) ## Load the bundled simulator into DuckDB, build the marts, docs and report, print a summary
+demo: $(INSTALLED) ## Load the bundled simulator into demo/demo.duckdb, build the marts, docs and report, print a summary
 	$(BIN)/python pipelines/impraise.py --demo
 	$(BIN)/dbt build
 	$(BIN)/dbt docs generate
 	$(BIN)/python scripts/demo_summary.py
-	$(BIN)/python -m impraise_report
+	$(BIN)/python -m impraise_report --output $(DEMO_DIR)/engagement.html
 
 # The report reads the warehouse `dbt build` built (same environment) through the metrics.
 report: export DBT_PROJECT_DIR := dbt_project
 report: export DBT_PROFILES_DIR := profiles
-report: $(INSTALLED) ## Write reports/engagement.html from the metrics (after `make demo` or `dbt build`)
+report: $(INSTALLED) ## Write reports/engagement.html from the warehouse's metrics (after a load and `dbt build`)
 	$(BIN)/python -m impraise_report
 
 test: $(INSTALLED) ## Run the whole test suite
@@ -68,7 +75,8 @@ lock: ## Rewrite constraints.txt from the packages installed in .venv
 	@# .venv is exactly what the new lock describes: no reinstall needed.
 	touch $(INSTALLED)
 
-clean: ## Remove the venv, the demo warehouse, dbt output and caches
-	rm -rf $(VENV) impraise.duckdb impraise.duckdb.wal dbt_project/target dbt_project/logs reports \
-		logs .pytest_cache .ruff_cache
+# Never impraise.duckdb or reports/: they may hold a real organisation's history, which
+# the API cannot give back.
+clean: ## Remove what `make demo` made (demo/), the venv, dbt's target/ and logs/, and caches
+	rm -rf $(DEMO_DIR) $(VENV) dbt_project/target dbt_project/logs logs .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -8,7 +8,11 @@ left pending, loads, marks deletions after a full refresh, and prints a summary.
 import gc
 import sys
 
-from impraise_cli import main
+try:
+    from impraise_cli import main
+except KeyboardInterrupt:  # Ctrl-C while dlt's modules load, a second or two
+    print("impraise: error: interrupted by Ctrl-C (SIGINT) before the run began", file=sys.stderr)
+    sys.exit(130)
 
 if __name__ == "__main__":
     exit_code = main()

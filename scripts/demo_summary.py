@@ -1,6 +1,6 @@
 """Print where `make demo` put its results and a few headline engagement figures.
 
-Reads the DuckDB warehouse (IMPRAISE_DUCKDB_PATH, default impraise.duckdb) read-only.
+Reads the demo's DuckDB warehouse (IMPRAISE_DUCKDB_PATH, default demo/demo.duckdb) read-only.
 Exits 1 with one line of explanation when the marts are not there.
 """
 
@@ -37,7 +37,8 @@ def percent(rate: float | None) -> str:
 
 
 def main() -> int:
-    db_path = Path(os.environ.get("IMPRAISE_DUCKDB_PATH", "impraise.duckdb")).resolve()
+    default = Path(__file__).resolve().parents[1] / "demo" / "demo.duckdb"
+    db_path = Path(os.environ.get("IMPRAISE_DUCKDB_PATH") or default).resolve()
     if not db_path.exists():
         print(f"No warehouse at {db_path}: run `make demo` first.")
         return 1

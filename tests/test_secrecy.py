@@ -132,10 +132,12 @@ def test_the_token_appears_nowhere_and_pii_is_digested(simulator, small_org, tmp
     assert refused.returncode == 3 and "refused the token" in refused.stderr
     outputs.append(refused)
 
-    # A load that fails (the warehouse path is a directory): the exception's message.
+    # A load that fails once the pages are read (DuckDB starved of memory, so its merge
+    # fails): the exception's message. (A warehouse path that is a directory, the case
+    # before, is now refused before any request, with nothing written to scan.)
     broken = PipelineWorkspace(tmp_path / "broken")
-    broken.duckdb_path.mkdir(parents=True)
-    failed = broken.run(server, "--buckets", "users", token=token, env=env, timeout=120)
+    starved = {**env, "IMPRAISE_DUCKDB_MEMORY_LIMIT": "1MB"}
+    failed = broken.run(server, "--buckets", "users", token=token, env=starved, timeout=120)
     assert failed.returncode == 1 and "step failed" in failed.stderr, failed.output
     outputs.append(failed)
 

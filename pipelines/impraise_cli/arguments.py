@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-DEFAULT_DATASET = "impraise_raw"
+from dlt.common.runtime.run_context import global_dir as dlt_global_dir
+from impraise_source.errors import ConfigurationError
+
+from .datasets import DEFAULT_DATASET
 
 EPILOG = """\
-configuration (environment or .dlt/secrets.toml / .dlt/config.toml, [sources.impraise]):
+configuration (environment, or .dlt/secrets.toml / .dlt/config.toml of the project,
+wherever the run starts), [sources.impraise]:
   SOURCES__IMPRAISE__API_TOKEN   the token Impraise issued (secret; never printed)
   SOURCES__IMPRAISE__BASE_URL    default https://analytics-api.impraise.com
   SOURCES__IMPRAISE__REQUESTS_PER_SECOND  the token's quota, default 6
@@ -18,20 +22,29 @@ configuration (environment or .dlt/secrets.toml / .dlt/config.toml, [sources.imp
   SOURCES__IMPRAISE__HASH_KEY    the secret key of the policy's hash (HMAC-SHA-256)
   IMPRAISE_DESTINATION           duckdb (default), postgres, or any dlt destination
   IMPRAISE_DUCKDB_PATH           the DuckDB file, default impraise.duckdb in the repo root
+                                 (--demo: demo/demo.duckdb)
+  IMPRAISE_DUCKDB_MEMORY_LIMIT   DuckDB's memory limit, default 400MB
   PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE   the postgres destination (libpq variables)
-  DLT_DATA_DIR                   where dlt keeps pipeline state (default ~/.dlt)
+  DLT_PROJECT_DIR                the directory whose .dlt/ holds the settings, default the
+                                 repo root (never the current directory)
+  DLT_DATA_DIR                   where dlt keeps pipeline state and load packages, default
+                                 {data_dir} (dlt's: ~/.dlt, but /var/dlt when run as
+                                 root, shared by every checkout on the machine)
 
 exit codes:
   0  every bucket loaded
-  1  unexpected error (normalizing or loading failed)
+  1  unexpected error (normalizing or loading failed, a full disk)
   2  configuration error (missing or bad setting, unknown bucket or destination, bad
-     date); nothing was requested or written
-  3  the API refused the token (HTTP 401); nothing was loaded
+     date or dataset name, a warehouse that cannot be opened or holds another
+     organisation); nothing was requested or written
+  3  the API refused the token (HTTP 401): at the start, nothing was loaded; in the
+     middle of a run, the buckets read before were, and the others' cursors did not move
   4  at least one bucket failed after its retries; the others were loaded and the
      failed buckets' cursors did not move, so the next run reads them again (when
      the root listing itself fails, nothing is loaded)
-  5  another run of the same pipeline is in progress
+  5  another run of the same pipeline is in progress (or holds the DuckDB file)
   6  --check: the API does not serve something the marts need (the report says what)
+  130  interrupted by Ctrl-C: nothing is lost, the next run goes on from there
 """
 
 
@@ -40,7 +53,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="impraise.py",
         description="Extract Impraise data incrementally and load it into the warehouse "
         "(dataset impraise_raw). Then run `dbt build` to refresh the marts.",
-        epilog=EPILOG,
+        epilog=EPILOG.format(data_dir=dlt_global_dir()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
@@ -94,3 +107,21 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def _names(value: str) -> list[str]:
     return [name.strip() for name in value.split(",") if name.strip()]
+
+
+def check_selection(args: argparse.Namespace) -> None:
+    """--buckets and --exclude say something: ConfigurationError when they cannot.
+
+    An empty list (`--buckets "$BUCKETS"` with the variable unset) would otherwise load
+    every bucket, or exclude none: fail closed instead.
+    """
+    for option, names in (("--buckets", args.buckets), ("--exclude", args.exclude)):
+        if names is not None and not names:
+            raise ConfigurationError(
+                f"{option} is empty: name the buckets (comma-separated), or leave the option out"
+            )
+    both = sorted(set(args.buckets or ()) & set(args.exclude or ()))
+    if both:
+        raise ConfigurationError(
+            f"--buckets and --exclude both name {', '.join(both)}: a bucket is loaded or not"
+        )

@@ -1,9 +1,11 @@
-"""One load: lock, finish what a killed run left, run the pipeline, finish it, report."""
+"""One load: lock, check the warehouse, finish what a killed run left, run the pipeline,
+finish it, report."""
 
 from __future__ import annotations
 
 import argparse
 import gc
+import os
 import secrets
 import sys
 from collections.abc import Iterator
@@ -12,42 +14,46 @@ from pathlib import Path
 from typing import Any
 
 import dlt
+from dlt.common.destination import Destination
+from dlt.common.runtime.run_context import active as run_context
 from impraise_source import FinishedLoad, RunStats, finish_load, impraise
-from impraise_source.errors import UpstreamError
+from impraise_source.errors import ConfigurationError
 
-from .arguments import DEFAULT_DATASET
+from .datasets import dataset_name, pipeline_name
 from .destinations import destination_for, file_format_for
 from .locking import exclusive_run
 from .summary import format_summary
+from .warehouse import check_dataset, check_destination
 
 DEMO_USERS = 300
 
 
 def load(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
-    """Extract and load what the arguments ask for; returns the exit code."""
-    # The destination first: a typo must not cost a request.
-    destination = destination_for(args.destination)
-    stats = RunStats()
-    source = impraise(
-        buckets=args.buckets,
-        exclude=args.exclude,
-        start_date=args.start_date,
-        full_refresh=args.full_refresh,
-        stats=stats,
-        **overrides,
-    )
-    pipeline_name = "impraise" if args.dataset == DEFAULT_DATASET else f"impraise_{args.dataset}"
-    if args.demo:
-        # Demo cursors must never be mistaken for those of a real organisation.
-        pipeline_name += "_demo"
-    pipeline = dlt.pipeline(
-        pipeline_name=pipeline_name,
-        destination=destination,
-        dataset_name=args.dataset,
-        progress="tqdm" if sys.stdout.isatty() else None,
-    )
-    with exclusive_run(Path(pipeline.pipelines_dir) / f"{pipeline_name}.lock"):
+    """Extract and load what the arguments ask for; returns the exit code.
+
+    Every setting was checked before (cli.py). Here the pipeline is locked and its
+    warehouse checked before the first request, so a second run, or a warehouse the run
+    could not write, costs no request (and no share of the token's quota).
+    """
+    destination = destination_for(args.destination, demo=args.demo)
+    dataset = dataset_name(args.dataset)
+    if dataset != args.dataset:
+        print(f"dataset '{args.dataset}' is named {dataset} in the warehouse (dlt's normal form)")
+    where = check_destination(destination, demo=args.demo)
+    pipeline = open_pipeline(pipeline_name(dataset, args.demo), destination, dataset)
+    with exclusive_run(Path(pipeline.pipelines_dir) / f"{pipeline.pipeline_name}.lock"):
+        if where is not None:
+            check_dataset(pipeline, demo=args.demo, where=where)
         finish_pending(pipeline)
+        stats = RunStats()
+        source = impraise(
+            buckets=args.buckets,
+            exclude=args.exclude,
+            start_date=args.start_date,
+            full_refresh=args.full_refresh,
+            stats=stats,
+            **overrides,
+        )
         # A full collection walks every object dlt's imports and setup created while
         # holding the GIL (tens of milliseconds, docs/benchmarks.md); one between the
         # limiter's grant and the send makes the request late and the next window short:
@@ -60,10 +66,33 @@ def load(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
             print(stats.paging_notice)
         print(format_summary(stats))
         report_finished(finished)
-    print(f"loaded into {pipeline.destination.destination_name} dataset {args.dataset}")
+    print(f"loaded into {pipeline.destination.destination_name} dataset {dataset}")
     for reason in sorted(stats.failures.values()):
         print(f"impraise: error: {reason}", file=sys.stderr)
-    return UpstreamError.exit_code if stats.failures else 0
+    return stats.exit_code
+
+
+def open_pipeline(name: str, destination: Destination, dataset: str) -> dlt.Pipeline:
+    """The dlt pipeline, its working directory (under DLT_DATA_DIR) made or reached.
+
+    The directory holds load packages, which hold personal data: only its owner may
+    enter it (the command line creates every file for its owner only, see cli.py).
+    """
+    data_dir = Path(run_context().data_dir)
+    try:
+        pipeline = dlt.pipeline(
+            pipeline_name=name,
+            destination=destination,
+            dataset_name=dataset,
+            progress="tqdm" if sys.stdout.isatty() else None,
+        )
+        os.chmod(pipeline.working_dir, 0o700)
+    except OSError as error:
+        where = error.filename or data_dir
+        raise ConfigurationError(
+            f"DLT_DATA_DIR {data_dir}: cannot write {where} ({error.strerror or error})"
+        ) from None
+    return pipeline
 
 
 def finish_pending(pipeline: dlt.Pipeline) -> None:

@@ -1,8 +1,9 @@
 """`python -m impraise_report`: write the engagement report from the built marts.
 
-Run from the repository root after `dbt build`, with the same environment (the warehouse
-is the dbt profile's target, IMPRAISE_DESTINATION). Exits 1 with one line saying what is
-missing when the report cannot be drawn.
+Run after `dbt build`, with the same environment (the warehouse is the dbt profile's
+target, IMPRAISE_DESTINATION), from any directory: DBT_PROJECT_DIR, DBT_PROFILES_DIR and
+the output default to the checkout's. Exits 1 with one line saying what is missing when
+the report cannot be drawn.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from pathlib import Path
 from . import figures, page
 from .semantic_layer import SemanticLayerError, connect
 
-DEFAULT_OUTPUT = Path("reports") / "engagement.html"
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+DEFAULT_OUTPUT = PROJECT_DIR / "reports" / "engagement.html"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,17 +36,26 @@ def main(argv: list[str] | None = None) -> int:
     if args.months < 1:
         parser.error(f"--months must be at least 1, not {args.months}")
 
-    project_dir = Path(os.environ.get("DBT_PROJECT_DIR", "dbt_project"))
-    profiles_dir = Path(os.environ.get("DBT_PROFILES_DIR", "profiles"))
-    missing = _missing_duckdb_file()
+    project_dir = Path(os.environ.get("DBT_PROJECT_DIR") or PROJECT_DIR / "dbt_project")
+    profiles_dir = Path(os.environ.get("DBT_PROFILES_DIR") or PROJECT_DIR / "profiles")
+    missing = _missing_duckdb_file(profiles_dir)
     if missing:
-        print(f"error: no warehouse at {missing}: run `make demo` (or load and `dbt build`) first")
+        print(
+            f"error: no warehouse at {missing}: load and `dbt build` first (the demo's is "
+            "demo/demo.duckdb: set IMPRAISE_DUCKDB_PATH to report on it)"
+        )
         return 1
+    # Imported once the warehouse is known to exist: dbt takes seconds to import.
+    from dbt_common.exceptions import DbtRuntimeError
+
     try:
         layer = connect(project_dir, profiles_dir)
         report = figures.build(layer, args.months)
     except SemanticLayerError as error:
         print(f"error: {error}")
+        return 1
+    except DbtRuntimeError as error:  # a metric's query failed: the marts are not there
+        print(f"error: the warehouse cannot answer the metrics: {_first_line(error)}")
         return 1
     html = page.render(report, dt.datetime.now(dt.UTC))
     args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -53,13 +64,23 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _missing_duckdb_file() -> Path | None:
+def _missing_duckdb_file(profiles_dir: Path) -> Path | None:
     """The DuckDB file the profile points at, when it does not exist (connecting would
     create an empty one, and the report would fail on missing tables instead)."""
     if os.environ.get("IMPRAISE_DESTINATION", "duckdb") != "duckdb":
         return None
-    path = Path(os.environ.get("IMPRAISE_DUCKDB_PATH", "impraise.duckdb"))
+    # As profiles/profiles.yml: impraise.duckdb beside the profile's directory.
+    path = Path(os.environ.get("IMPRAISE_DUCKDB_PATH") or profiles_dir / ".." / "impraise.duckdb")
     return None if path.exists() else path.resolve()
+
+
+def _first_line(error: Exception) -> str:
+    """dbt's message without its "Runtime Error" heading, and a hint when a mart is missing."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    reason = next((line for line in lines if line != "Runtime Error"), type(error).__name__)
+    if "does not exist" in reason:
+        reason = reason.rstrip(".") + ": run `dbt build` after the load"
+    return reason
 
 
 if __name__ == "__main__":

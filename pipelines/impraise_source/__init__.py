@@ -8,8 +8,9 @@ one rate limiter.
 
 The public face, which the command line uses as any other caller would: `impraise`,
 the source; `probe`, the compatibility report of `impraise.py --check`; `finish_load`,
-the upkeep every load needs once dlt has loaded it; `RunStats`, the counters `impraise`
-fills; and the errors, in `errors.py`.
+the upkeep every load needs once dlt has loaded it; `check_settings`, the settings checked
+as `impraise` checks them, with no request; `RunStats`, the counters `impraise` fills;
+and the errors, in `errors.py`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dlt.extract import DltResource
 from .buckets import ReadOptions, read_bucket
 from .client import ImpraiseClient
 from .columnar import bucket_resource
-from .config import ImpraiseConfiguration, validate
+from .config import ImpraiseConfiguration, check_settings, validate
 from .deletions import note_complete_read
 from .errors import (
     BucketFailedError,
@@ -66,6 +67,7 @@ __all__ = [
     "RunStats",
     "TokenRefusedError",
     "UpstreamError",
+    "check_settings",
     "finish_load",
     "impraise",
     "probe",

@@ -112,7 +112,10 @@ def read_bucket(
             # Not logged as an error: the failure is in the stats, which the caller
             # reports once (the CLI prints one line per failed bucket at the end).
             logger.info("%s", error)
-            stats.finish(name, error=str(error))
+            reason = (
+                str(error) if isinstance(error, BucketFailedError) else f"bucket '{name}': {error}"
+            )
+            stats.finish(name, error=reason, exit_code=error.exit_code)
             return
     newest.save_cursor(state, began - options.cursor_lag)
     if after is None and options.on_complete_read is not None:

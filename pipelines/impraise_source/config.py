@@ -38,6 +38,9 @@ from .timestamps import parse_instant
 # Pages a bucket may keep in flight ahead of the reader; more only queue on the limiter.
 MAX_PREFETCH_PAGES = 16
 SECTIONS = (known_sections.SOURCES, "impraise")
+# The earliest start date: older than any record, and a year `after` can be sent with
+# (years before 1000 lose their leading zeros, and the API answers 400).
+EARLIEST_START_DATE = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @configspec
@@ -73,6 +76,13 @@ def resolve(**explicit: Any) -> ImpraiseConfiguration:
     return resolve_configuration(
         ImpraiseConfiguration(), sections=SECTIONS, explicit_value=explicit
     )
+
+
+def check_settings(**explicit: Any) -> None:
+    """Resolve and check every setting as `impraise(**explicit)` would, and nothing more:
+    no request, no file. A caller that must refuse bad settings before it writes anything
+    (a lock, a pipeline directory) calls it first; raises what `impraise` would."""
+    validate(resolve(**explicit))
 
 
 @dataclass(frozen=True)
@@ -121,6 +131,12 @@ def _token(value: Any) -> str:
     token = str(value).strip()
     if any(character.isspace() for character in token):
         raise ConfigurationError(f"{name} contains white space: paste the token alone")
+    if not all(character.isprintable() and ord(character) < 256 for character in token):
+        # An HTTP header carries Latin-1 only: such a token could never be sent.
+        raise ConfigurationError(
+            f"{name} holds a character an HTTP header cannot carry (a control character, or "
+            "one outside Latin-1, such as a typographic quote): paste the token alone"
+        )
     return token
 
 
@@ -164,6 +180,13 @@ def _start_date(value: Any) -> datetime | None:
         start = parse_instant(str(value))
     except ValueError as error:
         raise ConfigurationError(f"{name}: {error}") from None
+    except OverflowError:  # year 1 east of UTC: before the first instant a datetime holds
+        start = datetime.min.replace(tzinfo=UTC)
+    if start < EARLIEST_START_DATE:
+        raise ConfigurationError(
+            f"{name} {value} is before {EARLIEST_START_DATE:%Y-%m-%d}: no record is that old; "
+            "leave it out to load everything"
+        )
     if start > datetime.now(UTC):
         raise ConfigurationError(f"{name} {value} is in the future: a run would load nothing")
     return start

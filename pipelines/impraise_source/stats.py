@@ -6,6 +6,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from .errors import TokenRefusedError, UpstreamError
+
 ROOT = "(root)"
 
 
@@ -19,6 +21,8 @@ class BucketStats:
     started: float | None = None
     finished: float | None = None
     error: str | None = None
+    # The exit code of the error that stopped the bucket (errors.py).
+    exit_code: int = 0
 
     @property
     def seconds(self) -> float:
@@ -46,16 +50,26 @@ class RunStats:
         with self._lock:
             self.buckets.setdefault(bucket, BucketStats()).started = time.monotonic()
 
-    def finish(self, bucket: str, error: str | None = None) -> None:
+    def finish(self, bucket: str, error: str | None = None, exit_code: int = 0) -> None:
         with self._lock:
             stats = self.buckets.setdefault(bucket, BucketStats())
             stats.finished = time.monotonic()
             stats.error = error
+            stats.exit_code = exit_code if error else 0
 
     @property
     def failures(self) -> dict[str, str]:
         """Buckets that failed, with their one-line reason."""
         return {name: s.error for name, s in self.buckets.items() if s.error}
+
+    @property
+    def exit_code(self) -> int:
+        """The run's exit code: 0, 4 when a bucket failed, 3 when the API refused the
+        token (in the middle of a run, say: every bucket after it fails the same way)."""
+        codes = {s.exit_code or UpstreamError.exit_code for s in self.buckets.values() if s.error}
+        if TokenRefusedError.exit_code in codes:
+            return TokenRefusedError.exit_code
+        return UpstreamError.exit_code if codes else 0
 
     @property
     def loaded(self) -> list[str]:

@@ -55,9 +55,18 @@ class DbtRun:
     output: str
 
 
-def run_dbt(args: list[str], env: dict[str, str], workdir: Path, timeout: float = 600) -> DbtRun:
+def run_dbt(
+    args: list[str],
+    env: dict[str, str],
+    workdir: Path,
+    timeout: float = 600,
+    cwd: Path = REPO_ROOT,
+) -> DbtRun:
     """`dbt <args>` from the repo root, as the README runs it, with private target/log dirs
-    so a test never disturbs (or is disturbed by) a developer's dbt_project/target."""
+    so a test never disturbs (or is disturbed by) a developer's dbt_project/target.
+
+    From another `cwd`, give DBT_PROJECT_DIR and DBT_PROFILES_DIR in `env` as absolute paths.
+    """
     full_env = {
         k: v for k, v in os.environ.items() if not k.startswith(("PG", "IMPRAISE_", "DBT_"))
     }
@@ -73,7 +82,7 @@ def run_dbt(args: list[str], env: dict[str, str], workdir: Path, timeout: float 
     full_env.update(env)
     completed = subprocess.run(
         [str(DBT), *args],
-        cwd=REPO_ROOT,
+        cwd=cwd,
         env=full_env,
         capture_output=True,
         text=True,

@@ -39,6 +39,10 @@ class PipelineWorkspace:
 
     root: Path
 
+    def __post_init__(self) -> None:
+        # The directory of the DuckDB file must exist: the CLI refuses a path into none.
+        self.root.mkdir(parents=True, exist_ok=True)
+
     @property
     def duckdb_path(self) -> Path:
         return self.root / "impraise.duckdb"
@@ -81,10 +85,12 @@ class PipelineWorkspace:
         token: str | None,
         env: Mapping[str, str] | None = None,
         timeout: float = 300,
+        cwd: Path = REPO_ROOT,
     ) -> Run:
+        """The CLI run to its end; `cwd` is where it starts (the repo root, as documented)."""
         completed = subprocess.run(
             [sys.executable, str(CLI), *args],
-            cwd=REPO_ROOT,
+            cwd=cwd,
             env=self.env(server, token, env),
             capture_output=True,
             text=True,
