@@ -338,6 +338,21 @@ def test_rate_limit_zero_disables_it(serve):
     assert all(get(server, "/topics").status_code == 200 for _ in range(20))
 
 
+def test_arrival_jitter_stamps_each_request_late_by_up_to_its_bound(serve):
+    """The rate limit judges a request when it reaches it: with arrival_jitter_ms that is
+    a random 0 to J ms after it was sent, and only then does the latency begin."""
+    server = serve(arrival_jitter_ms=150)
+    delays = []
+    with requests.Session() as session:
+        session.headers.update(AUTH)
+        for _ in range(30):
+            sent = time.monotonic()
+            session.get(server.url + "/topics", timeout=30)
+            delays.append(server.request_log[-1].at - sent)
+    assert min(delays) >= 0 and max(delays) < 0.15 + 0.05
+    assert max(delays) - min(delays) > 0.075  # 30 uniform draws span more than half
+
+
 # --- faults ---------------------------------------------------------------------------
 
 
@@ -649,6 +664,20 @@ def assert_variety(data: dict[str, list[dict]]) -> None:
     assert answers and all(r["requestId"] and r["senderId"] for r in answers)
 
 
+def test_answer_rounds_make_review_answers_dominate_and_change_nothing_else():
+    base = Organisation.generate(users=SMALL_ORG_USERS, seed=3)
+    longer = Organisation.generate(users=SMALL_ORG_USERS, seed=3, answer_rounds=3)
+    for bucket in BUCKETS:
+        if bucket != "review_answers":
+            assert longer.records(bucket) == base.records(bucket), bucket
+    answers = longer.records("review_answers")
+    assert len(answers) == 3 * len(base.records("review_answers"))
+    assert len({answer["id"] for answer in answers}) == len(answers)
+    assert {len(answer["id"]) for answer in answers} == {24}
+    sections = Counter(answer["questionText"].rpartition(" (section ")[2] for answer in answers)
+    assert sections["2)"] == sections["3)"] == len(answers) // 3
+
+
 # --- the command line -------------------------------------------------------------------
 
 
@@ -676,9 +705,12 @@ def test_command_line_serves_until_terminated_without_printing_the_token(tmp_pat
         out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
     assert SIMULATOR_TOKEN not in out + err
-    # One line per request as it is answered: its arrival time.monotonic() and status.
+    # One line per request as it is answered: its arrival time.monotonic(), status, target.
     arrivals = [line.split() for line in arrivals_log.read_text().splitlines()]
-    assert [status for _, status in arrivals] == ["200", "429"]
+    assert [(status, target) for _, status, target in arrivals] == [
+        ("200", "/users"),
+        ("429", "/users"),
+    ]
     assert float(arrivals[0][0]) < float(arrivals[1][0]) <= time.monotonic()
 
 
