@@ -30,7 +30,7 @@ NEVER_GRANTED = {
     "impraise_raw_staging",
     "analytics_staging",
     "analytics_intermediate",
-    "analytics_snapshots",
+    "analytics_history",
 }
 
 
@@ -104,10 +104,10 @@ def test_the_reporting_role_reads_the_marts_and_nothing_else(postgres, simulator
         },
     )
     assert load.returncode == 0, load.output
-    # Then the marts again: each is replaced (its grants must follow), and the snapshot
-    # is updated, through a temporary table.
+    # Then the marts again: each is replaced (its grants must follow), and the history
+    # is appended to, through a temporary table.
     reporting = ["--vars", json.dumps({"reporting_role": names["reporting"]})]
-    for args in (["build"], ["build", "--select", "users_snapshot", "marts"]):
+    for args in (["build"], ["build", "--select", "user_observations", "marts"]):
         build = run_dbt([*args, *reporting], warehouse.env, tmp_path)
         assert build.returncode == 0, build.output[-5000:]
         # Hashed ids still join: every relationship test passes, none only warns.

@@ -46,36 +46,12 @@
 {%- endmacro %}
 
 
-{#- `select <columns>, <entry> as <entry_name> from <relation>`: one row per entry
-    of the `delimiter`-separated text column `list_column`, next to `columns` (a
-    list of names) of the row it came from. Expanding the list and joining on the
-    entry is an equality join; matching entries with position() or LIKE against
-    every candidate would be a nested loop over rows x candidates. -#}
-{% macro impraise_delimited_entries(relation, columns, list_column, delimiter, entry_name) -%}
-    {%- set entry, lateral = adapter.dispatch('impraise_split_entries')(
-        'listed.' ~ list_column, delimiter
-    ) -%}
-    select
-        {%- for column in columns %}
-        listed.{{ column }},
-        {%- endfor %}
-        {{ entry }} as {{ entry_name }}
-    from {{ relation }} as listed{{ lateral }}
+{#- The non-null values of `column` in a group, sorted and joined with
+    `delimiter` (text); null for a group with none. -#}
+{% macro impraise_sorted_list(column, delimiter) %}
+    {{ return(adapter.dispatch('impraise_sorted_list')(column, delimiter)) }}
+{% endmacro %}
+
+{% macro default__impraise_sorted_list(column, delimiter) -%}
+    {{ dbt.listagg(column, delimiter, 'order by ' ~ column) }}
 {%- endmacro %}
-
-{#- (entry expression, what to add to the FROM clause) that split `text` into
-    one row per entry -#}
-{% macro default__impraise_split_entries(text, delimiter) %}
-    {{ return(['unnest(string_to_array(' ~ text ~ ', ' ~ delimiter ~ '))', '']) }}
-{% endmacro %}
-
-{% macro snowflake__impraise_split_entries(text, delimiter) %}
-    {{ return([
-        'cast(entries.value as ' ~ dbt.type_string() ~ ')',
-        ', lateral split_to_table(' ~ text ~ ', ' ~ delimiter ~ ') as entries',
-    ]) }}
-{% endmacro %}
-
-{% macro bigquery__impraise_split_entries(text, delimiter) %}
-    {{ return(['entry', ' cross join unnest(split(' ~ text ~ ', ' ~ delimiter ~ ')) as entry']) }}
-{% endmacro %}

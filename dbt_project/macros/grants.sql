@@ -5,7 +5,7 @@
     USAGE on a schema too before it can read a table in it (PostgreSQL, Redshift,
     Snowflake): this on-run-end hook grants it, on the schemas of the granted models
     this run built and to the roles they were granted to, nothing else. Raw,
-    staging, intermediate and snapshot schemas hold no granted model, so the role
+    staging, intermediate and history schemas hold no granted model, so the role
     never gets into them.
 -#}
 {% macro impraise_grant_schema_usage() %}
