@@ -1,6 +1,6 @@
 {#- One row per review and person reviewed: the mean rating they gave themselves
-    and the means their manager and their peers gave them, and the gaps between
-    them. Person-level (for analysts); the metrics self_manager_rating_gap and
+    and the means their manager and their peers gave them, the gaps between them,
+    and the department of the person reviewed (their home team's today). Person-level (for analysts); the metrics self_manager_rating_gap and
     peer_manager_rating_gap average these gaps over at least `min_group_size`
     people. -#}
 
@@ -82,6 +82,7 @@ select
     reviews.review_type,
     reviews.end_at as review_end_at,
     means.recipient_id,
+    departments.department_name as recipient_department_name,
     means.self_ratings_count,
     means.manager_ratings_count,
     means.peer_ratings_count,
@@ -94,3 +95,5 @@ select
 from means
 left join reviews
     on means.review_id = reviews.review_id
+left join {{ ref('int_users__departments') }} as departments
+    on means.recipient_id = departments.user_id

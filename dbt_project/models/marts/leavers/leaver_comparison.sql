@@ -106,8 +106,7 @@ grouped as (
             sum(review_tasks_completed) as review_tasks_completed
         from people
         group by
-            cohort,
-            {{ column }}
+            {{ 'cohort' if breakdown == 'organisation' else 'cohort, ' ~ column }}
         {% if not loop.last %}
             union all
         {% endif %}
