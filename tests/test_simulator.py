@@ -731,3 +731,33 @@ def test_command_line_without_a_token_prints_a_throwaway_one():
     finally:
         process.terminate()
         process.communicate(timeout=30)
+
+
+def test_the_organisation_has_what_calibration_managers_and_leavers_need(small_org):
+    """Issue 22's sections need, in the small organisation the tests build: people rated
+    by themselves and by their manager, self ratings above managers' (the habit the gap
+    measures), leavers, and a team tree whose leaf teams are smaller than the floor."""
+    participants = {task["id"]: task for task in small_org.records("review_participants")}
+    ratings: dict[tuple[str, str, str], list[int]] = {}
+    for answer in small_org.records("review_answers"):
+        task = participants[answer["participantId"]]
+        if answer["rating"] is not None:
+            key = (answer["reviewId"], task["relationship"], task["recipientId"])
+            ratings.setdefault(key, []).append(answer["rating"])
+    gaps = [
+        sum(self_rated) / len(self_rated) - sum(rated) / len(rated)
+        for (review, relationship, person), self_rated in ratings.items()
+        if relationship == "self" and (rated := ratings.get((review, "manager", person)))
+    ]
+    assert len(gaps) >= 50 and sum(gaps) / len(gaps) > 0.25, (len(gaps), sum(gaps) / len(gaps))
+    users = small_org.records("users")
+    assert sum(user["status"] == "deactivated" for user in users) >= 4
+    teams = small_org.records("teams")
+    parents = {team["parentTeamId"] for team in teams}
+    members = Counter(team_id for user in users for team_id in user["teamIds"])
+    small_leaves = [
+        team
+        for team in teams
+        if team["parentTeamId"] and team["id"] not in parents and members[team["id"]] < 5
+    ]
+    assert small_leaves, "no leaf team below the default floor"

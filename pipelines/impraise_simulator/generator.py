@@ -31,8 +31,10 @@ def generate(users: int, seed: int, emit: Emit, answer_rounds: int = 1) -> None:
     def stream(part: str) -> random.Random:
         return random.Random(f"{seed}:{part}")
 
-    people = build_people(users, stream("people"), emit)
-    reviews = build_reviews(people, stream("reviews"), longer_questionnaires(emit, answer_rounds))
+    people = build_people(users, stream("people"), emit, stream("leavers"))
+    reviews = build_reviews(
+        people, stream("reviews"), longer_questionnaires(emit, answer_rounds), stream("ratings")
+    )
     build_feedback_requests(people, stream("requests"), emit)
     launched = [(review.start, review.end) for review in reviews if review.status != "draft"]
     build_praise_and_tips(people, launched, stream("feedback"), emit)

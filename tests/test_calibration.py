@@ -1,0 +1,466 @@
+"""Issue 22's figures (calibration, managers, departments, leavers), end to end, on DuckDB
+and on PostgreSQL, each recomputed in Python from the simulator's records.
+
+The warehouse is the semantic-layer tests' (tests/support/semantic.py: the small
+organisation with a team below the floor, loaded by the CLI, built with the floor at 3).
+One load, so every user has one version: their current record, in force at all times.
+- `review_rating_distribution` (SQL) equals the answers counted per review, relationship
+  and rating, withheld below the floor and complementarily;
+- `self_manager_rating_gap` and `manager_feedback_coverage` (through MetricFlow) equal the
+  issue's definitions applied to the records, and are null exactly where fewer people
+  than the floor stand behind them;
+- the other marts (leniency, drift, managers' quarters, departments, leavers) equal their
+  documented rules, and show no figure resting on fewer people than the floor.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date, datetime
+from statistics import mean
+from typing import Any
+
+from tests.support.checks import assert_every_check
+from tests.support.dbt import Warehouse, month_of, next_month
+from tests.support.pipeline import as_instant
+from tests.support.semantic import FLOOR, MetricsWarehouse, build_metrics_warehouse
+
+MONTH = "metric_time__month"
+REVIEW = "review__review_name"
+DEPARTMENT = "review_rating_gap__reviewee_department"
+Records = dict[str, list[dict[str, Any]]]
+
+
+# ------------------------------------------------------------------ the source's ratings
+
+
+def rated_answers(records: Records) -> list[dict[str, Any]]:
+    """Rated answers with their task's review, relationship, recipient and rater (the
+    reviewer, or the task for an external reviewer)."""
+    tasks = {task["id"]: task for task in records["review_participants"]}
+    answers = []
+    for answer in records["review_answers"]:
+        task = tasks.get(answer["participantId"])
+        if answer["rating"] is None or task is None:
+            continue
+        answers.append(
+            {
+                "review_id": answer["reviewId"],
+                "relationship": task["relationship"],
+                "recipient_id": task["recipientId"],
+                "rater": task["reviewerId"] or task["id"],
+                "rating": answer["rating"],
+            }
+        )
+    return answers
+
+
+def expected_distribution(records: Records) -> dict[tuple, tuple[int | None, int]]:
+    """{(review, relationship, rating): (answers_count or None, raters_count)}."""
+    answers, raters = Counter(), defaultdict(set)
+    for answer in rated_answers(records):
+        key = (answer["review_id"], answer["relationship"], answer["rating"])
+        answers[key] += 1
+        raters[key].add(answer["rater"])
+    withheld = {key for key in answers if len(raters[key]) < FLOOR}
+    for review in {key[0] for key in answers}:
+        cells = [key for key in answers if key[0] == review]
+        if sum(key in withheld for key in cells) == 1:
+            shown = [key for key in cells if key not in withheld]
+            if shown:  # the review's total would give the one withheld cell away
+                withheld.add(min(shown, key=lambda key: (len(raters[key]), key[1], key[2])))
+    return {key: (None if key in withheld else answers[key], len(raters[key])) for key in answers}
+
+
+def per_person_means(records: Records) -> dict[tuple[str, str], dict[str, float]]:
+    """{(review, person reviewed): {relationship: mean rating}}, each mean to 6 places."""
+    ratings = defaultdict(list)
+    for answer in rated_answers(records):
+        ratings[(answer["review_id"], answer["recipient_id"], answer["relationship"])].append(
+            answer["rating"]
+        )
+    means: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
+    for (review, person, relationship), values in ratings.items():
+        means[(review, person)][relationship] = round(mean(values), 6)
+    return means
+
+
+def expected_gap(
+    records: Records, other: str, departments: dict[str, str] | None = None
+) -> dict[Any, float | None]:
+    """{review name: mean over people rated by `other` and their manager of (mean `other`
+    rating - mean manager rating)}, None below the floor; with `departments` ({person:
+    department}), by (review name, department of the person reviewed)."""
+    names = {review["id"]: review["name"] for review in records["reviews"]}
+    gaps = defaultdict(list)
+    for (review, person), means in per_person_means(records).items():
+        if other in means and "manager" in means:
+            key = names[review] if departments is None else (names[review], departments.get(person))
+            gaps[key].append(means[other] - means["manager"])
+    return {key: mean(values) if len(values) >= FLOOR else None for key, values in gaps.items()}
+
+
+def home_departments(records: Records) -> dict[str, str]:
+    """{user: the name of their home team's department}: the deepest of their teams (the
+    lowest id between equals), and its ancestor one level below the root (or the root)."""
+    teams = {team["id"]: team for team in records["teams"]}
+
+    def path(team_id: str) -> list[str]:  # the team, then its ancestors up to the root
+        chain = [team_id]
+        while teams[chain[-1]]["parentTeamId"] in teams:
+            chain.append(teams[chain[-1]]["parentTeamId"])
+        return chain
+
+    homes = {}
+    for user in records["users"]:
+        own = [team for team in user["teamIds"] if team in teams]
+        if own:
+            chain = path(min(own, key=lambda team: (-len(path(team)), team)))
+            homes[user["id"]] = teams[chain[-2] if len(chain) >= 2 else chain[-1]]["name"]
+    return homes
+
+
+# ---------------------------------------------------------------- the source's managers
+
+
+def month_bounds(month: date) -> tuple[datetime, datetime]:
+    start = datetime(month.year, month.month, 1, tzinfo=as_instant("2020-01-01").tzinfo)
+    upper = next_month(month)
+    return start, start.replace(year=upper.year, month=upper.month)
+
+
+def managed_user_months(records: Records, months: list[date]) -> dict[date, dict[str, str]]:
+    """{month: {user: manager}} of the users active in the month (created by its last day,
+    not deactivated before its first) with a manager."""
+    managed: dict[date, dict[str, str]] = {}
+    for month in months:
+        start, end = month_bounds(month)
+        managed[month] = {
+            user["id"]: user["managerId"]
+            for user in records["users"]
+            if user["managerId"] is not None
+            and as_instant(user["createdAt"]) < end
+            and (user["deactivatedAt"] is None or as_instant(user["deactivatedAt"]) >= start)
+        }
+    return managed
+
+
+def manager_feedback(records: Records) -> set[tuple[date, str, str]]:
+    """(month, sender, recipient) of every unflagged, signed feedback item."""
+    return {
+        (month_of(as_instant(item["createdAt"])), item["senderId"], item["recipientId"])
+        for item in records["feedback"]
+        if not item["isFlagged"] and not item["isAnonymous"] and item["senderId"]
+    }
+
+
+def expected_coverage(records: Records, months: list[date]) -> dict[date, float | None]:
+    given = manager_feedback(records)
+    expected = {}
+    for month, managers in managed_user_months(records, months).items():
+        if not managers:
+            continue
+        covered = sum((month, manager, user) in given for user, manager in managers.items())
+        expected[month] = covered / len(managers) if len(managers) >= FLOOR else None
+    return expected
+
+
+def expected_quarters(records: Records, months: list[date]) -> dict[tuple[str, date], bool]:
+    """{(manager, quarter): whether they gave feedback to every direct report in it}."""
+    given = manager_feedback(records)
+    reports: dict[tuple[str, date], dict[str, bool]] = defaultdict(dict)
+    for month, managers in managed_user_months(records, months).items():
+        quarter = date(month.year, 3 * ((month.month - 1) // 3) + 1, 1)
+        for user, manager in managers.items():
+            got = reports[(manager, quarter)].get(user, False)
+            reports[(manager, quarter)][user] = got or (month, manager, user) in given
+    return {key: all(users.values()) for key, users in reports.items()}
+
+
+# ------------------------------------------------------------------------------ checks
+
+
+def check_distribution_matches_the_source(built: MetricsWarehouse, answers) -> None:
+    rows = built.warehouse.mart("review_rating_distribution")
+    actual = {
+        (row["review_id"], row["relationship"], row["rating"]): (
+            row["answers_count"],
+            row["raters_count"],
+        )
+        for row in rows
+    }
+    expected = expected_distribution(built.records)
+    assert actual == expected, _first_differences(actual, expected)
+    shown = [row for row in rows if row["answers_count"] is not None]
+    withheld = [row for row in rows if row["answers_count"] is None]
+    assert shown and withheld, f"{len(shown)} cells shown, {len(withheld)} withheld"
+    assert all(row["raters_count"] >= FLOOR for row in shown)
+    assert all(row["is_suppressed"] == (row["answers_count"] is None) for row in rows)
+
+
+def check_self_manager_gap_matches_the_source(built: MetricsWarehouse, answers) -> None:
+    actual = {row[REVIEW]: row["self_manager_rating_gap"] for row in answers[REVIEW]}
+    expected = expected_gap(built.records, "self")
+    assert any(value is not None for value in expected.values())
+    _assert_close({k: v for k, v in actual.items() if k in expected}, expected, "self gap")
+    assert all(actual[name] is None for name in set(actual) - set(expected))
+    # by the other dimension it offers, where departments fall on both sides of the floor
+    by_department = {
+        (row[REVIEW], row[DEPARTMENT]): row["self_manager_rating_gap"]
+        for row in answers[(REVIEW, DEPARTMENT)]
+    }
+    expected = expected_gap(built.records, "self", home_departments(built.records))
+    assert any(value is None for value in expected.values()), "no group below the floor"
+    _assert_close(
+        {k: v for k, v in by_department.items() if k in expected}, expected, "by department"
+    )
+
+
+def check_peer_manager_gap_matches_the_source(built: MetricsWarehouse, answers) -> None:
+    actual = {row[REVIEW]: row["peer_manager_rating_gap"] for row in answers[REVIEW]}
+    expected = expected_gap(built.records, "peer")
+    _assert_close({k: v for k, v in actual.items() if k in expected}, expected, "peer gap")
+    assert all(actual[name] is None for name in set(actual) - set(expected))
+
+
+def check_coverage_matches_the_source(built: MetricsWarehouse, answers) -> None:
+    actual = {row[MONTH]: row["manager_feedback_coverage"] for row in answers[MONTH]}
+    months = sorted(actual)
+    last_feedback = max(month for month, _, _ in manager_feedback(built.records))
+    assert months and months[-1] >= last_feedback, "months with feedback are missing"
+    expected = expected_coverage(built.records, months)
+    assert any(value for value in expected.values())
+    _assert_close(actual, expected, "manager_feedback_coverage")
+
+
+def check_quarters_match_the_source(built: MetricsWarehouse, answers) -> None:
+    rows = built.warehouse.mart("manager_feedback_quarterly")
+    actual = {
+        (row["manager_id"], row["quarter"]): row["gave_feedback_to_every_report"] for row in rows
+    }
+    months = sorted({row[MONTH] for row in answers[MONTH]})
+    expected = expected_quarters(built.records, months)
+    assert actual == expected, _first_differences(actual, expected)
+    share = {row["metric_time__quarter"]: row for row in answers["metric_time__quarter"]}
+    for quarter, row in share.items():
+        managers = [value for (_, q), value in expected.items() if q == quarter]
+        wanted = sum(managers) / len(managers) if len(managers) >= FLOOR else None
+        _assert_close(
+            {quarter: row["managers_covering_every_report_share"]}, {quarter: wanted}, "share"
+        )
+
+
+def check_leniency_matches_the_source(built: MetricsWarehouse, answers) -> None:
+    """Manager rows: each manager with at least the floor of reviewees in a review, their
+    mean over reviewees of the mean rating they gave, minus the review's mean of those."""
+    reviewee_ratings = defaultdict(list)
+    for answer in rated_answers(built.records):
+        if answer["relationship"] == "manager":
+            key = (answer["review_id"], answer["rater"], answer["recipient_id"])
+            reviewee_ratings[key].append(answer["rating"])
+    by_manager, by_review = defaultdict(list), defaultdict(list)
+    for (review, manager, _), values in reviewee_ratings.items():
+        by_manager[(review, manager)].append(mean(values))
+        by_review[review].append(mean(values))
+    expected = {
+        key: (len(values), round(mean(values) - mean(by_review[key[0]]), 4))
+        for key, values in by_manager.items()
+        if len(values) >= FLOOR
+    }
+    rows = built.warehouse.mart("manager_rating_leniency")
+    actual = {
+        (row["review_id"], row["manager_id"]): (row["reviewees_count"], _number(row["deviation"]))
+        for row in rows
+        if row["group_type"] == "manager"
+    }
+    assert expected, "no manager with enough reviewees"
+    assert set(actual) == set(expected)
+    for key, (count, deviation) in expected.items():
+        shown = actual[key][1]
+        assert actual[key][0] == count and shown is not None, key
+        assert abs(shown - deviation) < 1.5e-4, key
+    pooled = sum(row["reviewees_count"] for row in rows if row["group_type"] == "department") + sum(
+        count for count, _ in expected.values()
+    )
+    assert pooled == len(reviewee_ratings), "every reviewee counts once, in a row or a pool"
+    for row in rows:
+        shown = row["mean_rating"] is not None
+        assert shown == (row["reviewees_count"] >= FLOOR), row
+        if shown and row["rating_sd"] is not None:
+            assert row["deviation_low"] <= row["deviation"] <= row["deviation_high"]
+
+
+def check_drift_matches_the_source(built: MetricsWarehouse, answers) -> None:
+    reviews = {review["id"]: review for review in built.records["reviews"]}
+    ratings, raters = defaultdict(list), defaultdict(set)
+    for answer in rated_answers(built.records):
+        key = (answer["review_id"], answer["relationship"])
+        ratings[key].append(answer["rating"])
+        raters[key].add(answer["rater"])
+    shown = {
+        key: round(mean(values) + 1e-9, 2) if len(raters[key]) >= FLOOR else None
+        for key, values in ratings.items()
+    }
+    rows = {
+        (row["review_id"], row["relationship"]): row
+        for row in built.warehouse.mart("review_rating_drift")
+    }
+    assert set(rows) == set(shown)
+    for key, row in rows.items():
+        value = None if row["mean_rating"] is None else float(row["mean_rating"])
+        assert (value is None) == (shown[key] is None), key
+        assert value is None or abs(value - shown[key]) <= 0.005 + 1e-9, key  # two places
+        earlier = [
+            other
+            for other in shown
+            if other[1] == key[1]
+            and reviews[other[0]]["type"] == reviews[key[0]]["type"]
+            and as_instant(reviews[other[0]]["startAt"]) < as_instant(reviews[key[0]]["startAt"])
+        ]
+        previous = max(
+            earlier, key=lambda other: as_instant(reviews[other[0]]["startAt"]), default=None
+        )
+        assert row["previous_review_id"] == (previous[0] if previous else None), key
+
+
+def check_departments_match_the_source(built: MetricsWarehouse, answers) -> None:
+    """Each department's head count: people whose deepest team sits under it, active in
+    the month; rates null below the floor."""
+    homes = home_departments(built.records)
+    rows = built.warehouse.mart("department_engagement_monthly")
+    months = sorted({row["month"] for row in rows})
+    expected = Counter()
+    for month in months:
+        start, end = month_bounds(month)
+        for user in built.records["users"]:
+            if user["id"] not in homes or user["status"] == "invited":
+                continue
+            if as_instant(user["createdAt"]) >= end:
+                continue
+            if user["deactivatedAt"] and as_instant(user["deactivatedAt"]) < start:
+                continue
+            expected[(homes[user["id"]], month)] += 1
+    actual = {(row["department_name"], row["month"]): row["active_headcount"] for row in rows}
+    assert actual == dict(expected), _first_differences(actual, dict(expected))
+    assert all(row["is_below_floor"] == (row["active_headcount"] < FLOOR) for row in rows)
+    assert all(row["givers_share"] is None for row in rows if row["is_below_floor"])
+    # a team-month below the floor still counts, in its department's month above it
+    departments = {
+        row["team_id"]: row["department_team_id"]
+        for row in built.warehouse.mart("int_teams__departments", "analytics_intermediate")
+    }
+    shown = {(row["department_team_id"], row["month"]) for row in rows if not row["is_below_floor"]}
+    small = [
+        row
+        for row in built.warehouse.mart("team_engagement_monthly")
+        if 0 < row["active_headcount"] < FLOOR
+        and departments[row["team_id"]] != row["team_id"]
+        and (departments[row["team_id"]], row["month"]) in shown
+    ]
+    assert small, "no team-month below the floor inside a department above it"
+
+
+def check_leavers_match_the_source(built: MetricsWarehouse, answers) -> None:
+    """The organisation's rows: leavers (deactivated now) and stayers (active now) and the
+    feedback they received over their six months' window."""
+    users = built.records["users"]
+    last_month = max(row[MONTH] for row in answers[MONTH])
+    windows = {}
+    for user in users:
+        if user["status"] == "deactivated":
+            end = month_of(as_instant(user["deactivatedAt"]))
+        elif user["status"] == "active":
+            end = last_month
+        else:
+            continue
+        start = end
+        for _ in range(6):
+            start = date(start.year - (start.month == 1), (start.month - 2) % 12 + 1, 1)
+        windows[user["id"]] = (user["status"] == "deactivated", start, end)
+    rows = {
+        (row["cohort"], row["breakdown"], row["group_name"]): row
+        for row in built.warehouse.mart("leaver_comparison")
+    }
+    leavers = [user for user, (left, _, _) in windows.items() if left]
+    assert len(leavers) >= FLOOR
+    row = rows[("leaver", "organisation", "everyone")]
+    assert row["is_suppressed"] is False
+    # people seen in their window (created before its end), as the mart counts them
+    created = {user["id"]: month_of(as_instant(user["createdAt"])) for user in users}
+    seen = [user for user in leavers if created[user] < windows[user][2]]
+    assert row["people_count"] == len(seen)
+    for row in rows.values():
+        if row["people_count"] is not None:
+            assert row["people_count"] >= FLOOR, row
+    assert any(row["is_suppressed"] for row in rows.values()), "nothing withheld"
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _assert_close(actual: dict, expected: dict, what: str) -> None:
+    assert set(actual) == set(expected), f"{what}: keys differ {set(actual) ^ set(expected)}"
+    wrong = {
+        key: (actual[key], expected[key])
+        for key in expected
+        if (actual[key] is None) != (expected[key] is None)
+        or (expected[key] is not None and abs(float(actual[key]) - expected[key]) > 1e-5)
+    }
+    assert not wrong, f"{what}: {dict(list(wrong.items())[:5])}"
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _first_differences(actual: dict, expected: dict) -> str:
+    keys = sorted(set(actual) | set(expected), key=str)
+    return str(
+        [
+            (key, actual.get(key), expected.get(key))
+            for key in keys
+            if actual.get(key) != expected.get(key)
+        ][:5]
+    )
+
+
+CHECKS = (
+    check_distribution_matches_the_source,
+    check_self_manager_gap_matches_the_source,
+    check_peer_manager_gap_matches_the_source,
+    check_coverage_matches_the_source,
+    check_quarters_match_the_source,
+    check_leniency_matches_the_source,
+    check_drift_matches_the_source,
+    check_departments_match_the_source,
+    check_leavers_match_the_source,
+)
+
+
+def ask(built: MetricsWarehouse) -> dict[Any, list[dict]]:
+    queries = {
+        REVIEW: ["self_manager_rating_gap", "peer_manager_rating_gap", "self_manager_gap_people"],
+        (REVIEW, DEPARTMENT): ["self_manager_rating_gap"],
+        MONTH: ["manager_feedback_coverage", "managed_people"],
+        "metric_time__quarter": ["managers_covering_every_report_share", "managers_with_reports"],
+    }
+    rows = built.query(
+        *(
+            {"metrics": metrics, "group_by": list(group) if isinstance(group, tuple) else [group]}
+            for group, metrics in queries.items()
+        )
+    )
+    return dict(zip(queries, rows, strict=True))
+
+
+def _run_checks(built: MetricsWarehouse) -> None:
+    assert_every_check(CHECKS, built, ask(built))
+
+
+def test_calibration_managers_and_leavers_on_duckdb(duckdb_metrics_warehouse):
+    _run_checks(duckdb_metrics_warehouse)
+
+
+def test_calibration_managers_and_leavers_on_postgres(postgres, tmp_path):
+    warehouse = Warehouse("postgres", pg_env=postgres.create_database("impraise_calibration"))
+    _run_checks(build_metrics_warehouse(warehouse, tmp_path))
