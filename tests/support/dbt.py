@@ -43,6 +43,14 @@ MARTS = (
     "team_engagement_monthly",
     "team_feedback_flows",
     "feedback_pairs_monthly",
+    "review_rating_distribution",
+    "review_rating_gaps",
+    "review_rating_drift",
+    "manager_rating_leniency",
+    "user_manager_feedback_monthly",
+    "manager_feedback_quarterly",
+    "department_engagement_monthly",
+    "leaver_comparison",
 )
 
 
