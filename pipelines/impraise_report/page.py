@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from html import escape
 
 from . import svg
@@ -29,7 +30,14 @@ footer { margin-top: 32px; color: #6b7280; font-size: 12px; }
 """
 
 
-def render(report: Report, generated_at: dt.datetime) -> str:
+def render(
+    report: Report,
+    generated_at: dt.datetime,
+    more_sections: Sequence[str] = (),
+    more_style: str = "",
+) -> str:
+    """The page; `more_sections` (HTML `<section>`s, styled by `more_style`) follow the
+    report's own sections (people_page's calibration, managers, departments, leavers)."""
     period = report.period.label
     body = [
         "<header>",
@@ -47,6 +55,7 @@ def render(report: Report, generated_at: dt.datetime) -> str:
         body.append(f"<section><h2>{escape(title)}</h2>")
         body += [_figure(chart, report) for chart in charts]
         body.append("</section>")
+    body += more_sections
     body.append(
         "<footer>Every figure is a metric of the dbt semantic layer "
         "(<code>dbt_project/models/semantic/</code>); <code>mf list metrics</code> describes "
@@ -58,7 +67,8 @@ def render(report: Report, generated_at: dt.datetime) -> str:
         # Nothing on the page may be fetched: no script, font, style or image from anywhere.
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "style-src 'unsafe-inline'\">"
-        f"<title>Engagement report, {escape(period)}</title><style>{STYLE}</style></head>"
+        f"<title>Engagement report, {escape(period)}</title><style>{STYLE}{more_style}</style>"
+        "</head>"
         f"<body><main>{''.join(body)}</main></body></html>\n"
     )
 
