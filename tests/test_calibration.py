@@ -15,19 +15,21 @@ One load, so every user has one version: their current record, in force at all t
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from datetime import date
 from statistics import mean
 from typing import Any
 
 from tests.support.checks import assert_every_check
-from tests.support.dbt import Warehouse, month_of
+from tests.support.dbt import PROJECT_VARS, Warehouse, expected_marts, month_of
 from tests.support.people_truth import (
     expected_coverage,
     expected_distribution,
     expected_gap,
     expected_quarters,
     home_departments,
+    managed_user_months,
     manager_feedback,
     month_bounds,
     rated_answers,
@@ -258,6 +260,72 @@ def check_leavers_match_the_source(built: MetricsWarehouse, answers) -> None:
     assert any(row["is_suppressed"] for row in rows.values()), "nothing withheld"
 
 
+def check_effectiveness_matches_the_source(built: MetricsWarehouse, answers) -> None:
+    """Each shown manager-quarter's four shares, recomputed: feedback to reports (the
+    quarters' recomputation), requests to them answered, their manager review tasks of
+    closed reviews done by the end, their reports' active months (engagement_status as
+    tests/support/dbt.py recomputes it); the score weighs those present by the vars."""
+    records = built.records
+    months = sorted({row[MONTH] for row in answers[MONTH]})
+    weights = PROJECT_VARS["manager_effectiveness_weights"]
+    managed = managed_user_months(records, months)
+    statuses = expected_marts(records, [records["users"]]).user_months
+    given = manager_feedback(records)
+    shares: dict[tuple[str, date], dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
+    reached: dict[tuple[str, date], dict[str, bool]] = defaultdict(dict)
+    for month, managers in managed.items():
+        for user, manager in managers.items():
+            key = (manager, quarter_of(month))
+            reached[key][user] = reached[key].get(user, False) or (month, manager, user) in given
+            if (user, month) in statuses:  # the mart's months of the user
+                status = statuses[(user, month)]["engagement_status"]
+                shares[key]["team_participation"].append(status == "active")
+    for key, users in reached.items():
+        shares[key]["feedback_to_reports"] = list(users.values())
+    for request in records["feedback_requests"]:
+        quarter = quarter_of(month_of(as_instant(request["createdAt"])))
+        for recipient in request["recipients"]:
+            shares[(recipient["userId"], quarter)]["request_responsiveness"].append(
+                recipient["status"] == "answered"
+            )
+    reviews = {review["id"]: review for review in records["reviews"]}
+    for task in records["review_participants"]:
+        review = reviews[task["reviewId"]]
+        if task["relationship"] == "manager" and review["status"] == "closed":
+            quarter = quarter_of(month_of(as_instant(review["endAt"])))
+            on_time = task["status"] == "completed" and as_instant(
+                task["completedAt"]
+            ) <= as_instant(review["endAt"])
+            shares[(task["reviewerId"], quarter)]["on_time_reviews"].append(on_time)
+    rows = built.warehouse.mart("manager_effectiveness")
+    assert {(row["manager_id"], row["quarter"]) for row in rows} == set(reached)
+    shown = 0
+    for row in rows:
+        key = (row["manager_id"], row["quarter"])
+        assert row["span_of_control"] == len(reached[key])
+        if len(reached[key]) < FLOOR:
+            assert row["effectiveness_score"] is None and row["is_suppressed"], key
+            continue
+        shown += 1
+        present = {name: sum(v) / len(v) for name, v in shares[key].items() if v}
+        for name in weights:
+            assert _number(row[name]) == _rounded(present.get(name)), (key, name)
+        score = sum(weights[n] * _rounded(v) for n, v in present.items()) / sum(
+            weights[n] for n in present
+        )
+        assert abs(float(row["effectiveness_score"]) - score) < 1.5e-4, key
+    assert shown, "no manager with a span of control at the floor"
+
+
+def quarter_of(month: date) -> date:
+    return date(month.year, 3 * ((month.month - 1) // 3) + 1, 1)
+
+
+def _rounded(value: float | None) -> float | None:
+    """To four places, half up, as impraise_safe_divide rounds."""
+    return None if value is None else math.floor(value * 10**4 + 0.5) / 10**4
+
+
 # ----------------------------------------------------------------------------- helpers
 
 
@@ -297,6 +365,7 @@ CHECKS = (
     check_drift_matches_the_source,
     check_departments_match_the_source,
     check_leavers_match_the_source,
+    check_effectiveness_matches_the_source,
 )
 
 

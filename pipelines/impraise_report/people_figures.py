@@ -26,7 +26,6 @@ DEPARTMENT_MONTHS = 6  # the months each department's page shows, up to the peri
 DEPARTMENT_COLUMNS = (
     ("givers_share", "Gave feedback", "percent"),
     ("feedback_per_head", "Feedback per head", "decimal"),
-    ("request_response_rate", "Requests answered", "percent"),
     ("review_completion_rate", "Review tasks completed", "percent"),
 )
 # (column of leaver_comparison, heading, number)
@@ -136,11 +135,19 @@ def _distributions(rows: list[Row], cycles: list[tuple[str, str]]) -> list[Distr
             row["answers_count"], suppressed=row["is_suppressed"]
         )
     return [
-        Distribution(name, kind, relationship, counts[(name, relationship)])
+        Distribution(name, kind, relationship, _with_zeros(counts[(name, relationship)]))
         for name, kind in cycles
         for relationship in RELATIONSHIPS
         if (name, relationship) in counts
     ]
+
+
+def _with_zeros(counts: dict[int, Value]) -> dict[int, Value]:
+    """Every rating's count; a rating nobody gave is 0, unless the row withholds a count:
+    then its zeros are withheld too, or they would say where the withheld answers lie."""
+    withholds = any(value.suppressed for value in counts.values())
+    missing = Value(None, suppressed=True) if withholds else Value(0)
+    return {rating: counts.get(rating, missing) for rating in RATINGS}
 
 
 def _gaps(

@@ -77,7 +77,7 @@ def _calibration(analytics: PeopleAnalytics, floor: int) -> list[str]:
         ]
     distribution = [
         f"<tr><td>{escape(row.cycle)} ({escape(row.review_type)}), {escape(row.relationship)}</td>"
-        + "".join(_cell(row.counts.get(rating, Value(0)), "count") for rating in RATINGS)
+        + "".join(_cell(row.counts[rating], "count") for rating in RATINGS)
         + "</tr>"
         for row in analytics.distributions
     ]
@@ -203,7 +203,7 @@ def _managers(analytics: PeopleAnalytics, floor: int) -> list[str]:
 
 def _departments(analytics: PeopleAnalytics, floor: int) -> list[str]:
     pages = []
-    for page in analytics.departments:
+    for index, page in enumerate(analytics.departments):
         rows = [
             f"<tr><td>{month:%b %Y}</td>"
             + (
@@ -220,7 +220,9 @@ def _departments(analytics: PeopleAnalytics, floor: int) -> list[str]:
         ]
         headings = ["Month", "Active people", *(heading for _, heading, _ in DEPARTMENT_COLUMNS)]
         pages.append(
-            f'<details class="department"><summary>{escape(page.name)}</summary>'
+            # the first page open, so a reader sees what the others hold
+            f'<details class="department"{" open" if index == 0 else ""}>'
+            f"<summary>{escape(page.name)}</summary>"
             f"{_table(headings, rows)}</details>"
         )
     intro = (
