@@ -207,7 +207,6 @@ RELATIONSHIP_SHARES = (
 GIVING_BACK = (
     ("cross_team_feedback_share", "Feedback across teams"),
     ("reciprocity_rate", "Giver-receiver pairs returned"),
-    ("team_reciprocity_rate", "Team-to-team flows returned"),
 )
 RELATIONSHIPS = (
     ("self", "Self review"),
@@ -433,7 +432,7 @@ def _giving_back(layer, window, floor) -> BarChart:
 def _flows(layer, window, floor) -> FlowMatrix:
     giver, receiver = "team_flow__giver_team_id", "team_flow__receiver_team_id"
     rows = layer.query(
-        ["team_flow_feedback_count", "team_flows"],
+        ["team_flow_feedback_count"],
         [giver, "team_flow__giver_team_name", receiver, "team_flow__receiver_team_name"],
         **window,
     )
@@ -445,7 +444,7 @@ def _flows(layer, window, floor) -> FlowMatrix:
         names[row[receiver]] = row["team_flow__receiver_team_name"]
         for team in (row[giver], row[receiver]):
             shown_items[team] = shown_items.get(team, 0) + (row["team_flow_feedback_count"] or 0)
-            flow_months[team] = flow_months.get(team, 0) + row["team_flows"]
+            flow_months[team] = flow_months.get(team, 0) + 1
     # the teams with the most feedback shown, then the most connected; listed by name
     ranked = sorted(
         names, key=lambda team: (-shown_items[team], -flow_months[team], names[team], team)
