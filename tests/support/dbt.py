@@ -43,6 +43,10 @@ MARTS = (
     "team_engagement_monthly",
     "team_feedback_flows",
     "feedback_pairs_monthly",
+    "feedback_pairs",
+    "fct_feedback_request_recipients",
+    "fct_feedback_team_credits",
+    "data_reach",
 )
 
 

@@ -350,7 +350,8 @@ FLOOR_RULES: dict[str, FloorRule] = {
         "user_months",
         ACTIVE,
         "active_people active_users participating_users participation_rate giving_rate "
-        "asking_rate feedback_per_head users_without_feedback users_without_feedback_share",
+        "asking_rate feedback_per_head users_without_feedback users_without_feedback_share "
+        "users_without_feedback_3_months users_without_feedback_3_months_share",
     ),
     **_rules(
         "feedback",
@@ -427,7 +428,15 @@ FLOOR_RULES: dict[str, FloorRule] = {
     **_rules("team_flows", GIVERS_AND_RECEIVERS, "team_flow_feedback_count"),
     **_rules("feedback_pairs", GIVERS_AND_RECEIVERS, "feedback_pairs reciprocity_rate"),
 }
-# Not figures about people, so not floored: the floor itself, and a count of team-months.
-UNFLOORED = ("privacy_floor", "team_months_below_floor")
+# Not figures about people, so not floored: the floor, the targets, how far the data
+# reaches, and a count of team-months.
+UNFLOORED = (
+    "privacy_floor",
+    "participation_target",
+    "response_rate_target",
+    "data_latest_activity_at",
+    "data_loaded_at",
+    "team_months_below_floor",
+)
 # Entities whose ids are the warehouse's own hashes: a group of one of them is one mart row.
 SURROGATE_ENTITIES = ("user_month", "request_recipient", "team_month", "team_flow", "feedback_pair")
