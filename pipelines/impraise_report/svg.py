@@ -22,16 +22,24 @@ LIGHTEST, DARKEST = (219, 234, 254), (30, 58, 138)
 
 
 def format_number(value: float | None, number: str) -> str:
-    """A value as the report prints it; `number` is percent, count, decimal or hours."""
+    """A value as the report prints it; `number` is percent, count, decimal or days."""
     if value is None:
         return NO_VALUE
     if number == "percent":
         return f"{value * 100:.0f}%"
     if number == "count":
         return f"{value:,.0f}"
-    if number == "hours":
-        return f"{value:,.1f} h"
+    if number == "days":
+        return f"{value:,.1f} days"
     return f"{value:,.2f}"
+
+
+def format_change(change: float, number: str) -> str:
+    """A change between two periods: points for percentages, as the figure otherwise."""
+    sign = "+" if change > 0 else "\N{MINUS SIGN}" if change < 0 else "\N{PLUS-MINUS SIGN}"
+    if number == "percent":
+        return f"{sign}{abs(change) * 100:.0f} pts"
+    return sign + format_number(abs(change), number)
 
 
 def monthly_chart(chart: MonthlyChart) -> str:
@@ -51,6 +59,40 @@ def monthly_chart(chart: MonthlyChart) -> str:
         return top + plot_height * (1 - value / top_value)
 
     parts = [_hatch(chart.key)]
+    if chart.target is not None:
+        # the target as a band, from it to the top of the scale
+        parts.append(
+            f'<rect class="target" x="{left}" y="{top}" width="{plot_width}" '
+            f'height="{y(chart.target) - top:.1f}" fill="#dcfce7" opacity="0.7">'
+            f"{_title(f'target: {format_number(chart.target, chart.number)} or more')}</rect>"
+        )
+        parts.append(
+            _text(
+                WIDTH - right - 4,
+                y(chart.target) - 4,
+                "target " + format_number(chart.target, chart.number),
+                anchor="end",
+                fill="#15803d",
+            )
+        )
+    if chart.partial_to is not None:
+        # the last month: the data ends inside it
+        x = left + band * (len(chart.months) - 1)
+        parts.append(
+            f'<rect class="partial" x="{x:.1f}" y="{top}" width="{band:.1f}" '
+            f'height="{plot_height}" fill="#fef3c7" opacity="0.8">'
+            f"{_title(f'partial month: the data reaches {chart.partial_to:%d %b %Y}')}</rect>"
+        )
+        parts.append(
+            _text(
+                x + band / 2,
+                top - 4,
+                f"to {chart.partial_to:%d %b}",
+                anchor="middle",
+                fill="#92400e",
+                size=10,
+            )
+        )
     parts += _y_axis(ticks, top_value, left, WIDTH - right, y, chart.number)
     step = max(1, math.ceil(len(chart.months) / 12))
     for i, month in enumerate(chart.months):
@@ -58,8 +100,9 @@ def monthly_chart(chart: MonthlyChart) -> str:
             x = left + band * (i + 0.5)
             parts.append(_text(x, height - bottom + 16, f"{month:%b %y}", anchor="middle"))
     for i, month in enumerate(chart.months):
-        if any(series.values[i].suppressed for series in chart.series):
-            title = f"{month:%b %Y}: suppressed (privacy floor)"
+        withheld = [series.label for series in chart.series if series.values[i].suppressed]
+        if withheld:
+            title = f"{month:%b %Y}: withheld (privacy floor): {', '.join(withheld)}"
             parts.append(
                 _rect(left + band * i + 1, top, band - 2, plot_height, chart.key, title=title)
             )
@@ -69,7 +112,14 @@ def monthly_chart(chart: MonthlyChart) -> str:
                 f"{series.label}, {month:%b %Y}: {format_number(value.value, chart.number)}"
                 for month, value in zip(chart.months, series.values, strict=True)
             ]
-            parts += _line(series.values, titles, colour, lambda i: left + band * (i + 0.5), y)
+            parts += _line(
+                series.values,
+                titles,
+                colour,
+                lambda i: left + band * (i + 0.5),
+                y,
+                partial=chart.partial_to is not None,
+            )
     else:
         bar = band * 0.7
         base = [0.0] * len(chart.months)
@@ -80,7 +130,12 @@ def monthly_chart(chart: MonthlyChart) -> str:
                     top_y = y(base[i] + value.value)
                     title = f"{series.label}, {month:%b %Y}: "
                     title += format_number(value.value, chart.number)
-                    parts.append(_bar(x, top_y, bar, y(base[i]) - top_y, colour, title))
+                    partial = chart.partial_to is not None and i == len(chart.months) - 1
+                    if partial:
+                        title += " (partial month)"
+                    parts.append(
+                        _bar(x, top_y, bar, y(base[i]) - top_y, colour, title, partial=partial)
+                    )
                     base[i] += value.value
     legend = [(colour, series.label) for colour, series in zip(COLOURS, chart.series, strict=False)]
     parts += _legend(legend, left, 14, chart.key, any_suppressed(chart.series))
@@ -100,9 +155,9 @@ def bar_chart(chart: BarChart) -> str:
         cells = [_text(label_width - 8, y + 15, bar.label, anchor="end", limit=34)]
         if bar.value.suppressed:
             cells.append(
-                _rect(label_width, y + 3, 60, row - 8, chart.key, f"{bar.label}: suppressed")
+                _rect(label_width, y + 3, 60, row - 8, chart.key, f"{bar.label}: withheld")
             )
-            cells.append(_text(label_width + 68, y + 15, "suppressed", fill=MUTED))
+            cells.append(_text(label_width + 68, y + 15, "withheld (privacy floor)", fill=MUTED))
         else:
             length = bar_space * (bar.value.value or 0) / top_value
             label = format_number(bar.value.value, chart.number)
@@ -136,7 +191,7 @@ def team_table(table: TeamTable, floor: int) -> str:
         name = team_row.team + (" *" if team_row.suppressed_months else "")
         cells.append(_text(name_width - 8, y + 15, name, anchor="end", limit=34))
         if team_row.values[0].suppressed:
-            message = f"suppressed: fewer than {floor} active members in every month"
+            message = f"withheld: fewer than {floor} active members in every month"
             cells.append(_rect(name_width + 4, y + 4, 60, row - 8, table.key, message))
             cells.append(_text(name_width + 72, y + 15, message, fill=MUTED))
         else:
@@ -145,7 +200,8 @@ def team_table(table: TeamTable, floor: int) -> str:
             ):
                 x = name_width + column_width * c + 4
                 if value.value is None:
-                    cells.append(_text(x, y + 15, NO_VALUE, fill=MUTED))
+                    message = f"{team_row.team}, {heading}: withheld (privacy floor)"
+                    cells.append(_rect(x, y + 5, 40, row - 10, table.key, message))
                     continue
                 label = format_number(value.value, number)
                 length = (column_width - 60) * value.value / tops[c]
@@ -177,13 +233,9 @@ def flow_matrix(matrix: FlowMatrix) -> str:
         for j in range(count):
             x, y = label_width + cell * j, column_labels + cell * i
             value = matrix.cells.get((i, j))
-            if value is None:
-                parts.append(
-                    f'<rect x="{x:.1f}" y="{y:.1f}" width="{cell:.1f}" height="{cell:.1f}" '
-                    f'fill="#ffffff" stroke="{GRID}"/>'
-                )
-            elif value.suppressed:
-                title = f"{matrix.teams[i]} to {matrix.teams[j]}: suppressed"
+            if value is None or value.value is None:
+                # below the floor or none at all: alike, so a cell says nothing happened
+                title = f"{matrix.teams[i]} to {matrix.teams[j]}: not shown"
                 parts.append(_rect(x, y, cell, cell, matrix.key, title))
             else:
                 shade = _shade((value.value or 0) / largest if largest else 0)
@@ -215,12 +267,9 @@ def flow_matrix(matrix: FlowMatrix) -> str:
         _text(label_width + 142, legend_y + 10, f"more (up to {largest:,.0f})", fill=MUTED)
     )
     parts.append(_rect(label_width + 270, legend_y, 16, 12, matrix.key))
-    parts.append(_text(label_width + 292, legend_y + 10, "suppressed", fill=MUTED))
     parts.append(
-        f'<rect x="{label_width + 380}" y="{legend_y}" width="16" height="12" fill="#ffffff" '
-        f'stroke="{GRID}"/>'
+        _text(label_width + 292, legend_y + 10, "not shown: too few people, or none", fill=MUTED)
     )
-    parts.append(_text(label_width + 402, legend_y + 10, "no feedback", fill=MUTED))
     return _svg(matrix.key, height, parts)
 
 
@@ -262,10 +311,12 @@ def _rect(x, y, width, height, key: str, title: str | None = None) -> str:
     )
 
 
-def _bar(x, y, width, height, colour: str, title: str) -> str:
+def _bar(x, y, width, height, colour: str, title: str, partial: bool = False) -> str:
+    """A bar; one of a partial month is pale, so that it does not read as final."""
+    css, opacity = ("mark partial", ' fill-opacity="0.35"') if partial else ("mark", "")
     return (
-        f'<rect class="mark" x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{height:.1f}" '
-        f'fill="{colour}">{_title(title)}</rect>'
+        f'<rect class="{css}" x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{height:.1f}" '
+        f'fill="{colour}"{opacity}>{_title(title)}</rect>'
     )
 
 
@@ -279,10 +330,35 @@ def _title(text: str | None) -> str:
     return "" if text is None else f"<title>{escape(text)}</title>"
 
 
-def _line(values: list[Value], titles: list[str], colour: str, x, y) -> list[str]:
-    """The series as a line broken where a month has no figure, and a dot per month."""
+def _line(values: list[Value], titles: list[str], colour: str, x, y, partial=False) -> list[str]:
+    """The series as a line broken where a month has no figure, and a dot per month; the
+    last month, when `partial`, joined by a dashed line and drawn hollow."""
     parts, run = [], []
-    for i, value in enumerate([*values, Value(None)]):
+    complete = values[:-1] if partial else values
+    if (
+        partial
+        and values[-1].value is not None
+        and len(values) > 1
+        and values[-2].value is not None
+    ):
+        x1, y1, x2, y2 = (
+            x(len(values) - 2),
+            y(values[-2].value),
+            x(len(values) - 1),
+            y(values[-1].value),
+        )
+        parts.append(
+            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{colour}" '
+            f'stroke-width="2" stroke-dasharray="4 3"/>'
+        )
+    if partial and values[-1].value is not None:
+        i = len(values) - 1
+        title = _title(titles[i] + " (partial month)")
+        parts.append(
+            f'<circle class="mark partial" cx="{x(i):.1f}" cy="{y(values[i].value):.1f}" r="3" '
+            f'fill="#ffffff" stroke="{colour}" stroke-width="1.5">{title}</circle>'
+        )
+    for i, value in enumerate([*complete, Value(None)]):
         if value.value is not None:
             run.append(f"{x(i):.1f},{y(value.value):.1f}")
             parts.append(
@@ -307,7 +383,7 @@ def _y_axis(ticks, top_value, left, right, y, number) -> list[str]:
             f'<line x1="{left}" x2="{right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
             f'stroke="{GRID}"/>'
         )
-        label = format_number(tick, number).replace(".0 h", " h")
+        label = format_number(tick, number).replace(".0 days", " d")
         parts.append(_text(left - 6, y(tick) + 4, label, anchor="end", fill=MUTED))
     return parts
 
@@ -320,7 +396,7 @@ def _legend(entries, x, y, key, suppressed: bool) -> list[str]:
         x += 28 + 6.5 * len(label)
     if suppressed:
         parts.append(_rect(x, y - 9, 12, 12, key))
-        parts.append(_text(x + 16, y + 1, "suppressed (privacy floor)"))
+        parts.append(_text(x + 16, y + 1, "withheld (privacy floor)"))
     return parts
 
 
