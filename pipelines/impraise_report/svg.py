@@ -2,7 +2,9 @@
 
 Each chart is an `<svg class="chart" data-chart="<key>">`; every drawn figure (a point, a
 bar, a cell) carries the class `mark`, and a withheld one the class `suppressed` as well,
-drawn hatched, so a reader (and a test) can tell shown, withheld and empty apart.
+drawn hatched, so a reader (and a test) can tell shown and withheld apart. Each mark names
+the figures it draws in `data-cells` (`month|series`, `label`, `team|column`,
+`giver|receiver`, separated by `;`), for the tests.
 """
 
 from __future__ import annotations
@@ -103,8 +105,9 @@ def monthly_chart(chart: MonthlyChart) -> str:
         withheld = [series.label for series in chart.series if series.values[i].suppressed]
         if withheld:
             title = f"{month:%b %Y}: withheld (privacy floor): {', '.join(withheld)}"
+            cells = [f"{month:%Y-%m}|{label}" for label in withheld]
             parts.append(
-                _rect(left + band * i + 1, top, band - 2, plot_height, chart.key, title=title)
+                _rect(left + band * i + 1, top, band - 2, plot_height, chart.key, title, cells)
             )
     if chart.kind == "line":
         for colour, series in zip(COLOURS, chart.series, strict=False):
@@ -112,9 +115,11 @@ def monthly_chart(chart: MonthlyChart) -> str:
                 f"{series.label}, {month:%b %Y}: {format_number(value.value, chart.number)}"
                 for month, value in zip(chart.months, series.values, strict=True)
             ]
+            names = [f"{month:%Y-%m}|{series.label}" for month in chart.months]
             parts += _line(
                 series.values,
                 titles,
+                names,
                 colour,
                 lambda i: left + band * (i + 0.5),
                 y,
@@ -133,9 +138,9 @@ def monthly_chart(chart: MonthlyChart) -> str:
                     partial = chart.partial_to is not None and i == len(chart.months) - 1
                     if partial:
                         title += " (partial month)"
-                    parts.append(
-                        _bar(x, top_y, bar, y(base[i]) - top_y, colour, title, partial=partial)
-                    )
+                    cells = [f"{month:%Y-%m}|{series.label}"]
+                    height = y(base[i]) - top_y
+                    parts.append(_bar(x, top_y, bar, height, colour, title, cells, partial))
                     base[i] += value.value
     legend = [(colour, series.label) for colour, series in zip(COLOURS, chart.series, strict=False)]
     parts += _legend(legend, left, 14, chart.key, any_suppressed(chart.series))
@@ -155,14 +160,24 @@ def bar_chart(chart: BarChart) -> str:
         cells = [_text(label_width - 8, y + 15, bar.label, anchor="end", limit=34)]
         if bar.value.suppressed:
             cells.append(
-                _rect(label_width, y + 3, 60, row - 8, chart.key, f"{bar.label}: withheld")
+                _rect(
+                    label_width,
+                    y + 3,
+                    60,
+                    row - 8,
+                    chart.key,
+                    f"{bar.label}: withheld",
+                    [bar.label],
+                )
             )
             cells.append(_text(label_width + 68, y + 15, "withheld (privacy floor)", fill=MUTED))
         else:
             length = bar_space * (bar.value.value or 0) / top_value
             label = format_number(bar.value.value, chart.number)
             title = f"{bar.label}: {label}"
-            cells.append(_bar(label_width, y + 3, max(length, 1), row - 8, COLOURS[0], title))
+            cells.append(
+                _bar(label_width, y + 3, max(length, 1), row - 8, COLOURS[0], title, [bar.label])
+            )
             cells.append(_text(label_width + length + 6, y + 15, label, weight="600"))
             if bar.detail:
                 cells.append(_text(label_width + length + 48, y + 15, bar.detail, fill=MUTED))
@@ -192,7 +207,8 @@ def team_table(table: TeamTable, floor: int) -> str:
         cells.append(_text(name_width - 8, y + 15, name, anchor="end", limit=34))
         if team_row.values[0].suppressed:
             message = f"withheld: fewer than {floor} active members in every month"
-            cells.append(_rect(name_width + 4, y + 4, 60, row - 8, table.key, message))
+            names = [f"{team_row.team}|{heading}" for heading, _ in table.columns]
+            cells.append(_rect(name_width + 4, y + 4, 60, row - 8, table.key, message, names))
             cells.append(_text(name_width + 72, y + 15, message, fill=MUTED))
         else:
             for c, ((heading, number), value) in enumerate(
@@ -201,13 +217,15 @@ def team_table(table: TeamTable, floor: int) -> str:
                 x = name_width + column_width * c + 4
                 if value.value is None:
                     message = f"{team_row.team}, {heading}: withheld (privacy floor)"
-                    cells.append(_rect(x, y + 5, 40, row - 10, table.key, message))
+                    name = [f"{team_row.team}|{heading}"]
+                    cells.append(_rect(x, y + 5, 40, row - 10, table.key, message, name))
                     continue
                 label = format_number(value.value, number)
                 length = (column_width - 60) * value.value / tops[c]
                 colour = COLOURS[c % len(COLOURS)]
                 title = f"{team_row.team}, {heading}: {label}"
-                cells.append(_bar(x, y + 5, max(length, 1), row - 10, colour, title))
+                name = [f"{team_row.team}|{heading}"]
+                cells.append(_bar(x, y + 5, max(length, 1), row - 10, colour, title, name))
                 cells.append(_text(x + length + 4, y + 15, label))
         parts.append(_row(team_row.team, cells))
     return _svg(table.key, height, parts)
@@ -236,12 +254,14 @@ def flow_matrix(matrix: FlowMatrix) -> str:
             if value is None or value.value is None:
                 # below the floor or none at all: alike, so a cell says nothing happened
                 title = f"{matrix.teams[i]} to {matrix.teams[j]}: not shown"
-                parts.append(_rect(x, y, cell, cell, matrix.key, title))
+                name = [f"{matrix.teams[i]}|{matrix.teams[j]}"]
+                parts.append(_rect(x, y, cell, cell, matrix.key, title, name))
             else:
                 shade = _shade((value.value or 0) / largest if largest else 0)
                 title = f"{matrix.teams[i]} to {matrix.teams[j]}: {value.value:,.0f}"
+                name = _cells([f"{matrix.teams[i]}|{matrix.teams[j]}"])
                 parts.append(
-                    f'<rect class="mark" x="{x:.1f}" y="{y:.1f}" width="{cell:.1f}" '
+                    f'<rect class="mark"{name} x="{x:.1f}" y="{y:.1f}" width="{cell:.1f}" '
                     f'height="{cell:.1f}" fill="{shade}" stroke="#ffffff">{_title(title)}</rect>'
                 )
                 if cell >= 18:
@@ -300,24 +320,29 @@ def _hatch(key: str) -> str:
     )
 
 
-def _rect(x, y, width, height, key: str, title: str | None = None) -> str:
-    """A hatched area: a withheld figure (with its `title`), or without one the legend's
-    sample of it."""
+def _rect(x, y, width, height, key: str, title: str | None = None, cells=()) -> str:
+    """A hatched area: withheld figures (with a `title`, and the `cells` it stands for),
+    or without one the legend's sample of it."""
     css = "legend" if title is None else "mark suppressed"
     return (
-        f'<rect class="{css}" x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{height:.1f}" '
-        f'fill="url(#{escape(key)}-hatch)" stroke="#9ca3af" stroke-width="0.5">'
-        f"{_title(title)}</rect>"
+        f'<rect class="{css}"{_cells(cells)} x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" '
+        f'height="{height:.1f}" fill="url(#{escape(key)}-hatch)" stroke="#9ca3af" '
+        f'stroke-width="0.5">{_title(title)}</rect>'
     )
 
 
-def _bar(x, y, width, height, colour: str, title: str, partial: bool = False) -> str:
+def _bar(x, y, width, height, colour: str, title: str, cells=(), partial=False) -> str:
     """A bar; one of a partial month is pale, so that it does not read as final."""
     css, opacity = ("mark partial", ' fill-opacity="0.35"') if partial else ("mark", "")
     return (
-        f'<rect class="{css}" x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{height:.1f}" '
-        f'fill="{colour}"{opacity}>{_title(title)}</rect>'
+        f'<rect class="{css}"{_cells(cells)} x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" '
+        f'height="{height:.1f}" fill="{colour}"{opacity}>{_title(title)}</rect>'
     )
+
+
+def _cells(names) -> str:
+    """The `data-cells` attribute naming the figures a mark draws (none: no attribute)."""
+    return f' data-cells="{escape(";".join(names))}"' if names else ""
 
 
 def _row(label: str, cells: list[str]) -> str:
@@ -330,7 +355,7 @@ def _title(text: str | None) -> str:
     return "" if text is None else f"<title>{escape(text)}</title>"
 
 
-def _line(values: list[Value], titles: list[str], colour: str, x, y, partial=False) -> list[str]:
+def _line(values: list[Value], titles, names, colour: str, x, y, partial=False) -> list[str]:
     """The series as a line broken where a month has no figure, and a dot per month; the
     last month, when `partial`, joined by a dashed line and drawn hollow."""
     parts, run = [], []
@@ -355,14 +380,16 @@ def _line(values: list[Value], titles: list[str], colour: str, x, y, partial=Fal
         i = len(values) - 1
         title = _title(titles[i] + " (partial month)")
         parts.append(
-            f'<circle class="mark partial" cx="{x(i):.1f}" cy="{y(values[i].value):.1f}" r="3" '
+            f'<circle class="mark partial"{_cells([names[i]])} cx="{x(i):.1f}" '
+            f'cy="{y(values[i].value):.1f}" r="3" '
             f'fill="#ffffff" stroke="{colour}" stroke-width="1.5">{title}</circle>'
         )
     for i, value in enumerate([*complete, Value(None)]):
         if value.value is not None:
             run.append(f"{x(i):.1f},{y(value.value):.1f}")
             parts.append(
-                f'<circle class="mark" cx="{x(i):.1f}" cy="{y(value.value):.1f}" r="3" '
+                f'<circle class="mark"{_cells([names[i]])} cx="{x(i):.1f}" '
+                f'cy="{y(value.value):.1f}" r="3" '
                 f'fill="{colour}">{_title(titles[i])}</circle>'
             )
         elif run:
