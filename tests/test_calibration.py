@@ -371,10 +371,17 @@ CHECKS = (
 
 def ask(built: MetricsWarehouse) -> dict[Any, list[dict]]:
     queries = {
-        REVIEW: ["self_manager_rating_gap", "peer_manager_rating_gap", "self_manager_gap_people"],
+        REVIEW: [
+            "self_manager_rating_gap",
+            "peer_manager_rating_gap",
+            "unfloored_self_manager_gap_people",
+        ],
         (REVIEW, DEPARTMENT): ["self_manager_rating_gap"],
-        MONTH: ["manager_feedback_coverage", "managed_people"],
-        "metric_time__quarter": ["managers_covering_every_report_share", "managers_with_reports"],
+        MONTH: ["manager_feedback_coverage", "unfloored_managed_people"],
+        "metric_time__quarter": [
+            "managers_covering_every_report_share",
+            "unfloored_managers_with_reports",
+        ],
     }
     rows = built.query(
         *(

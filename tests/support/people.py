@@ -18,6 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 from tests.support.dbt import expected_marts, month_of, version_at
+from tests.support.people_truth import people_analytics_facts
 from tests.support.pipeline import as_instant
 
 
@@ -100,6 +101,7 @@ def facts_by_model(records: dict[str, list[dict]], floor: int) -> dict[str, list
         "team_months": _team_months(records, expected, floor),
         "team_flows": _team_flows(records, expected),
         "feedback_pairs": _pairs(records),
+        **people_analytics_facts(records, cycles),
     }
 
 
@@ -427,6 +429,20 @@ FLOOR_RULES: dict[str, FloorRule] = {
     ),
     **_rules("team_flows", GIVERS_AND_RECEIVERS, "team_flow_feedback_count"),
     **_rules("feedback_pairs", GIVERS_AND_RECEIVERS, "feedback_pairs reciprocity_rate"),
+    **_rules(
+        "review_rating_gaps", People((("self_and_manager", "distinct"),)), "self_manager_rating_gap"
+    ),
+    **_rules(
+        "review_rating_gaps", People((("peer_and_manager", "distinct"),)), "peer_manager_rating_gap"
+    ),
+    **_rules(
+        "user_manager_months", People((("managed", "distinct"),)), "manager_feedback_coverage"
+    ),
+    **_rules(
+        "manager_quarters",
+        People((("manager", "distinct"),)),
+        "managers_covering_every_report_share",
+    ),
 }
 # Not figures about people, so not floored: the floor, the targets, how far the data
 # reaches, and a count of team-months.
@@ -439,4 +455,13 @@ UNFLOORED = (
     "team_months_below_floor",
 )
 # Entities whose ids are the warehouse's own hashes: a group of one of them is one mart row.
-SURROGATE_ENTITIES = ("user_month", "request_recipient", "team_month", "team_flow", "feedback_pair")
+SURROGATE_ENTITIES = (
+    "user_month",
+    "request_recipient",
+    "team_month",
+    "team_flow",
+    "feedback_pair",
+    "review_rating_gap",
+    "user_manager_month",
+    "manager_quarter",
+)

@@ -162,3 +162,51 @@ def expected_quarters(records: Records, months: list[date]) -> dict[tuple[str, d
             got = reports[(manager, quarter)].get(user, False)
             reports[(manager, quarter)][user] = got or (month, manager, user) in given
     return {key: all(users.values()) for key, users in reports.items()}
+
+
+# ------------------------------------------------- facts for the privacy floor's sweep
+
+
+def people_analytics_facts(records: Records, cycles: dict[str, dict[str, Any]]) -> dict:
+    """{semantic model: facts} of sem_calibration.yml and sem_managers.yml, for
+    tests/support/people.py (`cycles`: its review dimensions by review id)."""
+    from tests.support.people import Fact  # people.py imports this module
+
+    departments = home_departments(records)
+    facts: dict[str, list] = {"review_rating_gaps": [], "user_manager_months": []}
+    for (review, person), means in per_person_means(records).items():
+        end = cycles[review]["review__end_at"]
+        dims = {
+            **cycles[review],
+            "review_rating_gap__review_end_at": end,
+            "review_rating_gap__reviewee_department": departments.get(person),
+            "review": review,
+        }
+        people = {
+            "self_and_manager": person if {"self", "manager"} <= set(means) else None,
+            "peer_and_manager": person if {"peer", "manager"} <= set(means) else None,
+        }
+        facts["review_rating_gaps"].append(Fact(end, dims, people))
+    created = [month_of(as_instant(user["createdAt"])) for user in records["users"]]
+    months, month = [], min(created)
+    # past every month the mart may hold: it ends with the organisation's last activity
+    last = max(
+        month_of(as_instant(record[field]))
+        for bucket, field in (("feedback", "createdAt"), ("reviews", "endAt"))
+        for record in records[bucket]
+    )
+    while month <= last:
+        months.append(month)
+        month = next_month(month)
+    quarters: set[tuple[str, date]] = set()
+    for month, managers in managed_user_months(records, months).items():
+        for user in managers:
+            dims = {"user_manager_month__month_start": month}
+            facts["user_manager_months"].append(Fact(month, dims, {"managed": user}))
+        quarter = date(month.year, 3 * ((month.month - 1) // 3) + 1, 1)
+        quarters |= {(manager, quarter) for manager in managers.values()}
+    facts["manager_quarters"] = [
+        Fact(quarter, {"manager_quarter__quarter_start": quarter}, {"manager": manager})
+        for manager, quarter in quarters
+    ]
+    return facts
