@@ -178,7 +178,9 @@ def check_drift_matches_the_source(built: MetricsWarehouse, answers) -> None:
         earlier = [
             other
             for other in shown
-            if other[1] == key[1]
+            if shown[key] is not None
+            and shown[other] is not None
+            and other[1] == key[1]
             and reviews[other[0]]["type"] == reviews[key[0]]["type"]
             and as_instant(reviews[other[0]]["startAt"]) < as_instant(reviews[key[0]]["startAt"])
         ]

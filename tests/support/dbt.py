@@ -47,6 +47,15 @@ MARTS = (
     "fct_feedback_request_recipients",
     "fct_feedback_team_credits",
     "data_reach",
+    "review_rating_distribution",
+    "review_rating_gaps",
+    "manager_rating_leniency",
+    "review_rating_drift",
+    "user_manager_feedback_monthly",
+    "manager_feedback_quarterly",
+    "manager_effectiveness",
+    "department_engagement_monthly",
+    "leaver_comparison",
 )
 
 
