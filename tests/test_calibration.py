@@ -15,166 +15,31 @@ One load, so every user has one version: their current record, in force at all t
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
-from datetime import date, datetime
+from datetime import date
 from statistics import mean
 from typing import Any
 
 from tests.support.checks import assert_every_check
-from tests.support.dbt import Warehouse, month_of, next_month
+from tests.support.dbt import PROJECT_VARS, Warehouse, expected_marts, month_of
+from tests.support.people_truth import (
+    expected_coverage,
+    expected_distribution,
+    expected_gap,
+    expected_quarters,
+    home_departments,
+    managed_user_months,
+    manager_feedback,
+    month_bounds,
+    rated_answers,
+)
 from tests.support.pipeline import as_instant
 from tests.support.semantic import FLOOR, MetricsWarehouse, build_metrics_warehouse
 
 MONTH = "metric_time__month"
 REVIEW = "review__review_name"
 DEPARTMENT = "review_rating_gap__reviewee_department"
-Records = dict[str, list[dict[str, Any]]]
-
-
-# ------------------------------------------------------------------ the source's ratings
-
-
-def rated_answers(records: Records) -> list[dict[str, Any]]:
-    """Rated answers with their task's review, relationship, recipient and rater (the
-    reviewer, or the task for an external reviewer)."""
-    tasks = {task["id"]: task for task in records["review_participants"]}
-    answers = []
-    for answer in records["review_answers"]:
-        task = tasks.get(answer["participantId"])
-        if answer["rating"] is None or task is None:
-            continue
-        answers.append(
-            {
-                "review_id": answer["reviewId"],
-                "relationship": task["relationship"],
-                "recipient_id": task["recipientId"],
-                "rater": task["reviewerId"] or task["id"],
-                "rating": answer["rating"],
-            }
-        )
-    return answers
-
-
-def expected_distribution(records: Records) -> dict[tuple, tuple[int | None, int]]:
-    """{(review, relationship, rating): (answers_count or None, raters_count)}."""
-    answers, raters = Counter(), defaultdict(set)
-    for answer in rated_answers(records):
-        key = (answer["review_id"], answer["relationship"], answer["rating"])
-        answers[key] += 1
-        raters[key].add(answer["rater"])
-    withheld = {key for key in answers if len(raters[key]) < FLOOR}
-    for review in {key[0] for key in answers}:
-        cells = [key for key in answers if key[0] == review]
-        if sum(key in withheld for key in cells) == 1:
-            shown = [key for key in cells if key not in withheld]
-            if shown:  # the review's total would give the one withheld cell away
-                withheld.add(min(shown, key=lambda key: (len(raters[key]), key[1], key[2])))
-    return {key: (None if key in withheld else answers[key], len(raters[key])) for key in answers}
-
-
-def per_person_means(records: Records) -> dict[tuple[str, str], dict[str, float]]:
-    """{(review, person reviewed): {relationship: mean rating}}, each mean to 6 places."""
-    ratings = defaultdict(list)
-    for answer in rated_answers(records):
-        ratings[(answer["review_id"], answer["recipient_id"], answer["relationship"])].append(
-            answer["rating"]
-        )
-    means: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
-    for (review, person, relationship), values in ratings.items():
-        means[(review, person)][relationship] = round(mean(values), 6)
-    return means
-
-
-def expected_gap(
-    records: Records, other: str, departments: dict[str, str] | None = None
-) -> dict[Any, float | None]:
-    """{review name: mean over people rated by `other` and their manager of (mean `other`
-    rating - mean manager rating)}, None below the floor; with `departments` ({person:
-    department}), by (review name, department of the person reviewed)."""
-    names = {review["id"]: review["name"] for review in records["reviews"]}
-    gaps = defaultdict(list)
-    for (review, person), means in per_person_means(records).items():
-        if other in means and "manager" in means:
-            key = names[review] if departments is None else (names[review], departments.get(person))
-            gaps[key].append(means[other] - means["manager"])
-    return {key: mean(values) if len(values) >= FLOOR else None for key, values in gaps.items()}
-
-
-def home_departments(records: Records) -> dict[str, str]:
-    """{user: the name of their home team's department}: the deepest of their teams (the
-    lowest id between equals), and its ancestor one level below the root (or the root)."""
-    teams = {team["id"]: team for team in records["teams"]}
-
-    def path(team_id: str) -> list[str]:  # the team, then its ancestors up to the root
-        chain = [team_id]
-        while teams[chain[-1]]["parentTeamId"] in teams:
-            chain.append(teams[chain[-1]]["parentTeamId"])
-        return chain
-
-    homes = {}
-    for user in records["users"]:
-        own = [team for team in user["teamIds"] if team in teams]
-        if own:
-            chain = path(min(own, key=lambda team: (-len(path(team)), team)))
-            homes[user["id"]] = teams[chain[-2] if len(chain) >= 2 else chain[-1]]["name"]
-    return homes
-
-
-# ---------------------------------------------------------------- the source's managers
-
-
-def month_bounds(month: date) -> tuple[datetime, datetime]:
-    start = datetime(month.year, month.month, 1, tzinfo=as_instant("2020-01-01").tzinfo)
-    upper = next_month(month)
-    return start, start.replace(year=upper.year, month=upper.month)
-
-
-def managed_user_months(records: Records, months: list[date]) -> dict[date, dict[str, str]]:
-    """{month: {user: manager}} of the users active in the month (created by its last day,
-    not deactivated before its first) with a manager."""
-    managed: dict[date, dict[str, str]] = {}
-    for month in months:
-        start, end = month_bounds(month)
-        managed[month] = {
-            user["id"]: user["managerId"]
-            for user in records["users"]
-            if user["managerId"] is not None
-            and as_instant(user["createdAt"]) < end
-            and (user["deactivatedAt"] is None or as_instant(user["deactivatedAt"]) >= start)
-        }
-    return managed
-
-
-def manager_feedback(records: Records) -> set[tuple[date, str, str]]:
-    """(month, sender, recipient) of every unflagged, signed feedback item."""
-    return {
-        (month_of(as_instant(item["createdAt"])), item["senderId"], item["recipientId"])
-        for item in records["feedback"]
-        if not item["isFlagged"] and not item["isAnonymous"] and item["senderId"]
-    }
-
-
-def expected_coverage(records: Records, months: list[date]) -> dict[date, float | None]:
-    given = manager_feedback(records)
-    expected = {}
-    for month, managers in managed_user_months(records, months).items():
-        if not managers:
-            continue
-        covered = sum((month, manager, user) in given for user, manager in managers.items())
-        expected[month] = covered / len(managers) if len(managers) >= FLOOR else None
-    return expected
-
-
-def expected_quarters(records: Records, months: list[date]) -> dict[tuple[str, date], bool]:
-    """{(manager, quarter): whether they gave feedback to every direct report in it}."""
-    given = manager_feedback(records)
-    reports: dict[tuple[str, date], dict[str, bool]] = defaultdict(dict)
-    for month, managers in managed_user_months(records, months).items():
-        quarter = date(month.year, 3 * ((month.month - 1) // 3) + 1, 1)
-        for user, manager in managers.items():
-            got = reports[(manager, quarter)].get(user, False)
-            reports[(manager, quarter)][user] = got or (month, manager, user) in given
-    return {key: all(users.values()) for key, users in reports.items()}
 
 
 # ------------------------------------------------------------------------------ checks
@@ -313,7 +178,9 @@ def check_drift_matches_the_source(built: MetricsWarehouse, answers) -> None:
         earlier = [
             other
             for other in shown
-            if other[1] == key[1]
+            if shown[key] is not None
+            and shown[other] is not None
+            and other[1] == key[1]
             and reviews[other[0]]["type"] == reviews[key[0]]["type"]
             and as_instant(reviews[other[0]]["startAt"]) < as_instant(reviews[key[0]]["startAt"])
         ]
@@ -395,6 +262,72 @@ def check_leavers_match_the_source(built: MetricsWarehouse, answers) -> None:
     assert any(row["is_suppressed"] for row in rows.values()), "nothing withheld"
 
 
+def check_effectiveness_matches_the_source(built: MetricsWarehouse, answers) -> None:
+    """Each shown manager-quarter's four shares, recomputed: feedback to reports (the
+    quarters' recomputation), requests to them answered, their manager review tasks of
+    closed reviews done by the end, their reports' active months (engagement_status as
+    tests/support/dbt.py recomputes it); the score weighs those present by the vars."""
+    records = built.records
+    months = sorted({row[MONTH] for row in answers[MONTH]})
+    weights = PROJECT_VARS["manager_effectiveness_weights"]
+    managed = managed_user_months(records, months)
+    statuses = expected_marts(records, [records["users"]]).user_months
+    given = manager_feedback(records)
+    shares: dict[tuple[str, date], dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
+    reached: dict[tuple[str, date], dict[str, bool]] = defaultdict(dict)
+    for month, managers in managed.items():
+        for user, manager in managers.items():
+            key = (manager, quarter_of(month))
+            reached[key][user] = reached[key].get(user, False) or (month, manager, user) in given
+            if (user, month) in statuses:  # the mart's months of the user
+                status = statuses[(user, month)]["engagement_status"]
+                shares[key]["team_participation"].append(status == "active")
+    for key, users in reached.items():
+        shares[key]["feedback_to_reports"] = list(users.values())
+    for request in records["feedback_requests"]:
+        quarter = quarter_of(month_of(as_instant(request["createdAt"])))
+        for recipient in request["recipients"]:
+            shares[(recipient["userId"], quarter)]["request_responsiveness"].append(
+                recipient["status"] == "answered"
+            )
+    reviews = {review["id"]: review for review in records["reviews"]}
+    for task in records["review_participants"]:
+        review = reviews[task["reviewId"]]
+        if task["relationship"] == "manager" and review["status"] == "closed":
+            quarter = quarter_of(month_of(as_instant(review["endAt"])))
+            on_time = task["status"] == "completed" and as_instant(
+                task["completedAt"]
+            ) <= as_instant(review["endAt"])
+            shares[(task["reviewerId"], quarter)]["on_time_reviews"].append(on_time)
+    rows = built.warehouse.mart("manager_effectiveness")
+    assert {(row["manager_id"], row["quarter"]) for row in rows} == set(reached)
+    shown = 0
+    for row in rows:
+        key = (row["manager_id"], row["quarter"])
+        assert row["span_of_control"] == len(reached[key])
+        if len(reached[key]) < FLOOR:
+            assert row["effectiveness_score"] is None and row["is_suppressed"], key
+            continue
+        shown += 1
+        present = {name: sum(v) / len(v) for name, v in shares[key].items() if v}
+        for name in weights:
+            assert _number(row[name]) == _rounded(present.get(name)), (key, name)
+        score = sum(weights[n] * _rounded(v) for n, v in present.items()) / sum(
+            weights[n] for n in present
+        )
+        assert abs(float(row["effectiveness_score"]) - score) < 1.5e-4, key
+    assert shown, "no manager with a span of control at the floor"
+
+
+def quarter_of(month: date) -> date:
+    return date(month.year, 3 * ((month.month - 1) // 3) + 1, 1)
+
+
+def _rounded(value: float | None) -> float | None:
+    """To four places, half up, as impraise_safe_divide rounds."""
+    return None if value is None else math.floor(value * 10**4 + 0.5) / 10**4
+
+
 # ----------------------------------------------------------------------------- helpers
 
 
@@ -434,15 +367,23 @@ CHECKS = (
     check_drift_matches_the_source,
     check_departments_match_the_source,
     check_leavers_match_the_source,
+    check_effectiveness_matches_the_source,
 )
 
 
 def ask(built: MetricsWarehouse) -> dict[Any, list[dict]]:
     queries = {
-        REVIEW: ["self_manager_rating_gap", "peer_manager_rating_gap", "self_manager_gap_people"],
+        REVIEW: [
+            "self_manager_rating_gap",
+            "peer_manager_rating_gap",
+            "unfloored_self_manager_gap_people",
+        ],
         (REVIEW, DEPARTMENT): ["self_manager_rating_gap"],
-        MONTH: ["manager_feedback_coverage", "managed_people"],
-        "metric_time__quarter": ["managers_covering_every_report_share", "managers_with_reports"],
+        MONTH: ["manager_feedback_coverage", "unfloored_managed_people"],
+        "metric_time__quarter": [
+            "managers_covering_every_report_share",
+            "unfloored_managers_with_reports",
+        ],
     }
     rows = built.query(
         *(

@@ -90,11 +90,14 @@ def check_named_metrics_match_the_source(built: MetricsWarehouse, answers: Answe
 
 
 def check_metrics_match_their_marts(built: MetricsWarehouse, answers: Answers) -> None:
+    """Each metric's unfloored ingredient, for every group (the floor is
+    tests/test_privacy_floor.py's)."""
     marts = {mart: built.warehouse.mart(mart) for _, _, mart, _ in MART_RECOMPUTATIONS}
     failures = []
     for metric, group_by, mart, recompute in MART_RECOMPUTATIONS:
         try:
-            _assert_same(_by(answers[group_by], group_by, metric), recompute(marts[mart]), metric)
+            answered = _by(answers[group_by], group_by, _unfloored(built, metric))
+            _assert_same(answered, recompute(marts[mart]), metric)
         except AssertionError as error:
             failures.append(str(error))
     assert not failures, "\n".join(failures)
@@ -216,10 +219,15 @@ def _median_hours(rows):
 
 
 def _flow_totals(rows):
-    totals = Counter()
+    """Feedback credited to team flows, by month (each credit of an item to a flow)."""
+    return dict(Counter(row["month"] for row in rows))
+
+
+def _reciprocity(rows):
+    """Pairs returned at any time, by the month of their first feedback."""
     for row in rows:
-        totals[row["month"]] += row["feedback_count"] or 0
-    return dict(totals)
+        row["month"] = month_of(as_instant(row["first_given_at"]))
+    return _share(rows, "month", lambda row: row["is_reciprocated"])
 
 
 def _average_rating(rows):
@@ -275,21 +283,8 @@ MART_RECOMPUTATIONS = (
     ),
     ("feedback_givers", MONTH, "fct_feedback", _feedback_givers),
     ("median_hours_to_first_answer", MONTH, "fct_feedback_requests", _median_hours),
-    (
-        "reciprocity_rate",
-        MONTH,
-        "feedback_pairs_monthly",
-        lambda rows: _share(rows, "month", lambda row: row["is_reciprocated"]),
-    ),
-    (
-        "team_reciprocity_rate",
-        MONTH,
-        "team_feedback_flows",
-        lambda rows: _share(
-            rows, "month", lambda row: row["is_reciprocated"], lambda row: not row["is_within_team"]
-        ),
-    ),
-    ("team_flow_feedback_count", MONTH, "team_feedback_flows", _flow_totals),
+    ("reciprocity_rate", MONTH, "feedback_pairs", _reciprocity),
+    ("team_flow_feedback_count", MONTH, "fct_feedback_team_credits", _flow_totals),
     (
         "review_completion_rate",
         "review_task__relationship",
@@ -302,6 +297,12 @@ MART_RECOMPUTATIONS = (
 
 
 # ------------------------------------------------------------------------------ helpers
+
+
+def _unfloored(built: MetricsWarehouse, metric: str) -> str:
+    """The metric's `unfloored_*` ingredient, or the metric when it has none."""
+    names = {metric["name"] for metric in built.semantic_manifest["metrics"]}
+    return f"unfloored_{metric}" if f"unfloored_{metric}" in names else metric
 
 
 def _by(rows, key: str, metric: str) -> dict:
@@ -340,7 +341,7 @@ def ask(built: MetricsWarehouse) -> Answers:
     others = defaultdict(list)
     for metric, group_by, _, _ in MART_RECOMPUTATIONS:
         if group_by != MONTH:
-            others[group_by].append(metric)
+            others[group_by].append(_unfloored(built, metric))
     queries = [{"metrics": names, "group_by": [MONTH]}]
     queries += [
         {"metrics": metrics, "group_by": [group_by]} for group_by, metrics in others.items()

@@ -1,8 +1,9 @@
 {#- Drift cycle over cycle: each review's mean rating per reviewer relationship
-    next to the same relationship's mean in the previous review of the same type,
+    next to the same relationship's mean in the previous review of the same type
+    whose mean is shown (a withheld pilot does not break the chain),
     so performance reviews are compared with performance reviews and pulses with
     pulses, never with each other. A mean over fewer than `min_group_size`
-    distinct raters is withheld, and so is any change it would enter. -#}
+    distinct raters is withheld, and compared with nothing. -#}
 
 with
 
@@ -62,11 +63,11 @@ ordered as (
         cycles.raters_count,
         cycles.mean_rating,
         lag(cycles.review_id) over (
-            partition by reviews.review_type, cycles.relationship
+            partition by reviews.review_type, cycles.relationship, cycles.mean_rating is null
             order by reviews.start_at, cycles.review_id
         ) as previous_review_id,
         lag(cycles.mean_rating) over (
-            partition by reviews.review_type, cycles.relationship
+            partition by reviews.review_type, cycles.relationship, cycles.mean_rating is null
             order by reviews.start_at, cycles.review_id
         ) as previous_mean_rating
     from cycles
@@ -85,8 +86,9 @@ select
     ratings_count,
     raters_count,
     mean_rating,
-    previous_review_id,
-    previous_mean_rating,
+    -- a withheld mean is compared with nothing
+    case when mean_rating is not null then previous_review_id end as previous_review_id,
+    case when mean_rating is not null then previous_mean_rating end as previous_mean_rating,
     mean_rating - previous_mean_rating as change_from_previous,
     {{ impraise_is_small_group('raters_count') }} as is_suppressed
 from ordered

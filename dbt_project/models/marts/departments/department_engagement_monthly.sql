@@ -69,9 +69,6 @@ select
         impraise_safe_divide('feedback_given', 'active_headcount', 2), 'active_headcount'
     ) }} as feedback_per_head,
     {{ impraise_suppress_small_group(
-        impraise_safe_divide('requests_answered', 'requests_received'), 'active_headcount'
-    ) }} as request_response_rate,
-    {{ impraise_suppress_small_group(
         impraise_safe_divide('review_tasks_completed', 'review_tasks_due'), 'active_headcount'
     ) }} as review_completion_rate,
     is_below_floor
