@@ -171,7 +171,7 @@ def test_report_states_how_far_the_data_reaches(report):
 def test_headlines_equal_the_figures_recomputed_from_the_records(report):
     truth = report.truth
     answered = _headlines(report.html)
-    now, before = truth.headlines(truth.period), truth.headlines(truth.previous)
+    now, before = truth.headlines(truth.headline), truth.headlines(truth.previous)
     assert set(answered) == set(now)
     wrong = {
         metric: (answered[metric], (now[metric], before[metric]))

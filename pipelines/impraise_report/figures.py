@@ -167,16 +167,17 @@ class Reach:
 
 @dataclass
 class Report:
-    period: Period  # the complete months the headlines cover
+    period: Period  # the complete months the charts cover
     floor: int
     reach: Reach
+    headline_period: Period  # the latest of them, which the headlines compare with as many before
     targets: dict[str, float] = field(default_factory=dict)
     partial_month: dt.date | None = None  # drawn in the charts, kept out of the headlines
     headlines: list[Headline] = field(default_factory=list)
     sections: list[tuple[str, list]] = field(default_factory=list)
 
 
-# (metric, label, number) of the headline figures, over the complete months of the period
+# (metric, label, number) of the headline figures, over the latest complete months
 HEADLINES = (
     ("feedback_count", "Feedback given", "count"),
     ("participation_rate", "Took part a month: gave, asked for or answered feedback", "percent"),
@@ -308,25 +309,34 @@ TEAM_COLUMNS = (
     ("team_review_completion_rate", "Review completion", "percent"),
 )
 MAX_FLOW_TEAMS = 30
+HEADLINE_MONTHS = 12
 REACH = ("data_latest_activity_at", "data_loaded_at", "privacy_floor", *TARGETS.values())
 
 
-def build(layer: SemanticLayer, months: int) -> Report:
-    """The report over the last `months` complete months of data, and the partial one."""
+def headlines(layer: SemanticLayer, months: int) -> Report:
+    """The report's period, how far its data reaches, and its headline figures (what the
+    demo summary prints): over the last `months` complete months of data."""
     settings = _settings(layer)
     reach = Reach(settings["data_latest_activity_at"], settings["data_loaded_at"])
     period = _period(layer, months, reach)
-    partial = (
-        None if reach.last_complete_month >= reach.day.replace(day=1) else reach.day.replace(day=1)
-    )
+    month_reached = reach.day.replace(day=1)
     report = Report(
         period=period,
         floor=int(settings["privacy_floor"]),
         reach=reach,
+        headline_period=_headline_period(period),
         targets={metric: settings[target] for metric, target in TARGETS.items()},
-        partial_month=partial,
+        partial_month=None if reach.last_complete_month == month_reached else month_reached,
     )
-    report.headlines = _headlines(layer, period, reach)
+    report.headlines = _headlines(layer, report.headline_period, reach)
+    return report
+
+
+def build(layer: SemanticLayer, months: int) -> Report:
+    """The report over the last `months` complete months of data, and the partial one."""
+    report = headlines(layer, months)
+    settings = _settings(layer)
+    period, reach, partial = report.period, report.reach, report.partial_month
     drawn = Period(period.first_month, partial or period.last_month)
     monthly = _by_month(layer, drawn, settings)
 
@@ -365,6 +375,14 @@ def _period(layer: SemanticLayer, months: int, reach: Reach) -> Period:
     last = reach.last_complete_month
     first = max(min(active, default=last), _add_months(last, 1 - months))
     return Period(min(first, last), last)
+
+
+def _headline_period(period: Period) -> Period:
+    """The latest complete months, as many as the period holds before them too (at most
+    HEADLINE_MONTHS), so that each headline has a previous period of equal length in the
+    data to be compared with."""
+    length = max(1, min(HEADLINE_MONTHS, period.length // 2))
+    return Period(_add_months(period.last_month, 1 - length), period.last_month)
 
 
 def _ended(period: Period, reach: Reach) -> dict[str, dt.date]:
