@@ -37,6 +37,7 @@ CHARTS = (
     "review-relationships",
     "teams",
     "giving-back",
+    "department-flows",
     "flows",
 )
 # Each monthly chart's series: {metric: the label the report gives it}.
@@ -265,6 +266,23 @@ def test_every_chart_withholds_exactly_the_cells_below_the_floor(report):
             ):
                 flows.add(f"{giver_name}|{receiver_name}")
     compare("flows", flows)
+    department_withheld, department_shown = _cells(page, "department-flows")
+    assert department_shown, "the period's flows between departments show nothing"
+    named = {cell.split("|")[0] for cell in department_withheld | department_shown}
+    compare(
+        "department-flows",
+        {
+            f"{giver}|{receiver}"
+            for giver in named
+            for receiver in named
+            if truth.is_withheld(
+                "team_flow_feedback_count",
+                period,
+                team_flow__giver_department_name=giver,
+                team_flow__receiver_department_name=receiver,
+            )
+        },
+    )
     assert not failures, "\n".join(failures)
 
 

@@ -354,7 +354,11 @@ def build(layer: SemanticLayer, months: int) -> Report:
         ("Teams compared", [_teams(layer, period.window)]),
         (
             "Feedback between teams",
-            [_giving_back(layer, period.window), _flows(layer, period.window)],
+            [
+                _giving_back(layer, period.window),
+                _department_flows(layer, period.window),
+                _flows(layer, period.window),
+            ],
         ),
     ]
     return report
@@ -578,30 +582,60 @@ def _flows(layer, window) -> FlowMatrix:
         for row in layer.query(["team_months_below_floor"], ["team", "team__team_name"])
     }
     rows = layer.query(["team_flow_feedback_count"], [giver, receiver], **window)
+    return _flow_matrix(
+        "flows",
+        "Flows between teams",
+        rows,
+        (giver, receiver),
+        names,
+        "Over the whole period: a flow is shown when at least the privacy floor of people "
+        "gave it and as many received it. Every other cell is hatched alike, whether few "
+        "people or none exchanged feedback. A person in several teams counts in each.",
+    )
+
+
+def _department_flows(layer, window) -> FlowMatrix:
+    giver, receiver = "team_flow__giver_department_name", "team_flow__receiver_department_name"
+    rows = layer.query(["team_flow_feedback_count"], [giver, receiver], **window)
+    names = {row[side]: row[side] for row in rows for side in (giver, receiver) if row[side]}
+    return _flow_matrix(
+        "department-flows",
+        "Flows between departments",
+        rows,
+        (giver, receiver),
+        names,
+        "Departments are the teams one level below the top of the team tree (the dbt var "
+        "department_depth), each with the teams under it. Each item counts once between two "
+        "departments; a flow is shown when at least the privacy floor of people gave it and "
+        "as many received it over the period, and every other cell is hatched alike.",
+    )
+
+
+def _flow_matrix(key, title, rows, sides, names, note) -> FlowMatrix:
+    """The flows of `rows` between the groups named in `names` ({id: name}): the ones with
+    the most feedback shown, up to MAX_FLOW_TEAMS, listed by name."""
+    giver, receiver = sides
     shown = [row for row in rows if row["team_flow_feedback_count"] is not None]
-    # the teams with the most feedback shown, given or received; listed by name
     volume: dict[str, int] = dict.fromkeys(names, 0)
     for row in shown:
-        for team in (row[giver], row[receiver]):
-            volume[team] = volume.get(team, 0) + row["team_flow_feedback_count"]
-    ranked = sorted(volume, key=lambda team: (-volume[team], names.get(team, team), team))
-    teams = sorted(ranked[:MAX_FLOW_TEAMS], key=lambda team: (names.get(team, team), team))
-    index = {team: position for position, team in enumerate(teams)}
+        for group in (row[giver], row[receiver]):
+            volume[group] = volume.get(group, 0) + row["team_flow_feedback_count"]
+    ranked = sorted(volume, key=lambda group: (-volume[group], names.get(group, group), group))
+    groups = sorted(ranked[:MAX_FLOW_TEAMS], key=lambda group: (names.get(group, group), group))
+    index = {group: position for position, group in enumerate(groups)}
     cells = {
         (index[row[giver]], index[row[receiver]]): Value(row["team_flow_feedback_count"])
         for row in shown
         if row[giver] in index and row[receiver] in index
     }
     return FlowMatrix(
-        key="flows",
-        title="Flows between teams",
-        unit="feedback items from the giving team (rows) to the receiving team (columns)",
-        teams=[names.get(team, team) for team in teams],
+        key=key,
+        title=title,
+        unit="feedback items from the giving group (rows) to the receiving group (columns)",
+        teams=[names.get(group, group) for group in groups],
         cells=cells,
-        hidden_teams=len(ranked) - len(teams),
-        note="Over the whole period: a flow is shown when at least the privacy floor of people "
-        "gave it and as many received it. Every other cell is hatched alike, whether few "
-        "people or none exchanged feedback. A person in several teams counts in each.",
+        hidden_teams=len(ranked) - len(groups),
+        note=note,
     )
 
 

@@ -122,7 +122,7 @@ def _figure(chart, report: Report) -> str:
             drawing, caption = svg.flow_matrix(chart), f"{chart.unit}, {period}"
             if chart.hidden_teams:
                 caption += (
-                    f"; the {len(chart.teams)} teams with the most feedback"
+                    f"; the {len(chart.teams)} with the most feedback"
                     f" ({chart.hidden_teams} more not shown)"
                 )
         case _:
