@@ -26,7 +26,10 @@ from tests.support.semantic import FLOOR, MetricsWarehouse, build_metrics_wareho
 
 # The group-bys the report combines, beside the ones MetricFlow offers one at a time.
 COMBINATIONS = {
-    "team_flows": [["team_flow__giver_team_id", "team_flow__receiver_team_id"]],
+    "team_flows": [
+        ["team_flow__giver_team_id", "team_flow__receiver_team_id"],
+        ["team_flow__giver_department_name", "team_flow__receiver_department_name"],
+    ],
     "review_tasks": [["review", "review__review_name", "review__end_at__day"]],
     "team_months": [["team", "team__team_name"]],
 }

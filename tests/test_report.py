@@ -37,6 +37,7 @@ CHARTS = (
     "review-relationships",
     "teams",
     "giving-back",
+    "department-flows",
     "flows",
 )
 # Each monthly chart's series: {metric: the label the report gives it}.
@@ -171,7 +172,7 @@ def test_report_states_how_far_the_data_reaches(report):
 def test_headlines_equal_the_figures_recomputed_from_the_records(report):
     truth = report.truth
     answered = _headlines(report.html)
-    now, before = truth.headlines(truth.period), truth.headlines(truth.previous)
+    now, before = truth.headlines(truth.headline), truth.headlines(truth.previous)
     assert set(answered) == set(now)
     wrong = {
         metric: (answered[metric], (now[metric], before[metric]))
@@ -265,6 +266,23 @@ def test_every_chart_withholds_exactly_the_cells_below_the_floor(report):
             ):
                 flows.add(f"{giver_name}|{receiver_name}")
     compare("flows", flows)
+    department_withheld, department_shown = _cells(page, "department-flows")
+    assert department_shown, "the period's flows between departments show nothing"
+    named = {cell.split("|")[0] for cell in department_withheld | department_shown}
+    compare(
+        "department-flows",
+        {
+            f"{giver}|{receiver}"
+            for giver in named
+            for receiver in named
+            if truth.is_withheld(
+                "team_flow_feedback_count",
+                period,
+                team_flow__giver_department_name=giver,
+                team_flow__receiver_department_name=receiver,
+            )
+        },
+    )
     assert not failures, "\n".join(failures)
 
 
@@ -299,7 +317,8 @@ def test_chromium_draws_every_chart_offline(report):
     charts = {chart.key: chart for chart in rendering.charts}
     assert set(charts) == set(CHARTS)
     for key, chart in charts.items():
-        assert chart.width > 0 and chart.height > 0, f"{key} has no size"
+        # no chart squashed: the smallest, a bar chart of two bars, is 78 px tall
+        assert chart.width > 0 and chart.height >= 60, f"{key} is {chart.height} px tall"
         assert chart.drawn > 0, f"{key} drew nothing"
         # more than axes and labels: at least 1% of the chart's pixels are inked (the
         # time to first answer of the small test organisation draws about 2%)

@@ -167,16 +167,17 @@ class Reach:
 
 @dataclass
 class Report:
-    period: Period  # the complete months the headlines cover
+    period: Period  # the complete months the charts cover
     floor: int
     reach: Reach
+    headline_period: Period  # the latest of them, which the headlines compare with as many before
     targets: dict[str, float] = field(default_factory=dict)
     partial_month: dt.date | None = None  # drawn in the charts, kept out of the headlines
     headlines: list[Headline] = field(default_factory=list)
     sections: list[tuple[str, list]] = field(default_factory=list)
 
 
-# (metric, label, number) of the headline figures, over the complete months of the period
+# (metric, label, number) of the headline figures, over the latest complete months
 HEADLINES = (
     ("feedback_count", "Feedback given", "count"),
     ("participation_rate", "Took part a month: gave, asked for or answered feedback", "percent"),
@@ -308,25 +309,34 @@ TEAM_COLUMNS = (
     ("team_review_completion_rate", "Review completion", "percent"),
 )
 MAX_FLOW_TEAMS = 30
+HEADLINE_MONTHS = 12
 REACH = ("data_latest_activity_at", "data_loaded_at", "privacy_floor", *TARGETS.values())
 
 
-def build(layer: SemanticLayer, months: int) -> Report:
-    """The report over the last `months` complete months of data, and the partial one."""
+def headlines(layer: SemanticLayer, months: int) -> Report:
+    """The report's period, how far its data reaches, and its headline figures (what the
+    demo summary prints): over the last `months` complete months of data."""
     settings = _settings(layer)
     reach = Reach(settings["data_latest_activity_at"], settings["data_loaded_at"])
     period = _period(layer, months, reach)
-    partial = (
-        None if reach.last_complete_month >= reach.day.replace(day=1) else reach.day.replace(day=1)
-    )
+    month_reached = reach.day.replace(day=1)
     report = Report(
         period=period,
         floor=int(settings["privacy_floor"]),
         reach=reach,
+        headline_period=_headline_period(period),
         targets={metric: settings[target] for metric, target in TARGETS.items()},
-        partial_month=partial,
+        partial_month=None if reach.last_complete_month == month_reached else month_reached,
     )
-    report.headlines = _headlines(layer, period, reach)
+    report.headlines = _headlines(layer, report.headline_period, reach)
+    return report
+
+
+def build(layer: SemanticLayer, months: int) -> Report:
+    """The report over the last `months` complete months of data, and the partial one."""
+    report = headlines(layer, months)
+    settings = _settings(layer)
+    period, reach, partial = report.period, report.reach, report.partial_month
     drawn = Period(period.first_month, partial or period.last_month)
     monthly = _by_month(layer, drawn, settings)
 
@@ -344,7 +354,11 @@ def build(layer: SemanticLayer, months: int) -> Report:
         ("Teams compared", [_teams(layer, period.window)]),
         (
             "Feedback between teams",
-            [_giving_back(layer, period.window), _flows(layer, period.window)],
+            [
+                _giving_back(layer, period.window),
+                _department_flows(layer, period.window),
+                _flows(layer, period.window),
+            ],
         ),
     ]
     return report
@@ -365,6 +379,14 @@ def _period(layer: SemanticLayer, months: int, reach: Reach) -> Period:
     last = reach.last_complete_month
     first = max(min(active, default=last), _add_months(last, 1 - months))
     return Period(min(first, last), last)
+
+
+def _headline_period(period: Period) -> Period:
+    """The latest complete months, as many as the period holds before them too (at most
+    HEADLINE_MONTHS), so that each headline has a previous period of equal length in the
+    data to be compared with."""
+    length = max(1, min(HEADLINE_MONTHS, period.length // 2))
+    return Period(_add_months(period.last_month, 1 - length), period.last_month)
 
 
 def _ended(period: Period, reach: Reach) -> dict[str, dt.date]:
@@ -560,30 +582,60 @@ def _flows(layer, window) -> FlowMatrix:
         for row in layer.query(["team_months_below_floor"], ["team", "team__team_name"])
     }
     rows = layer.query(["team_flow_feedback_count"], [giver, receiver], **window)
+    return _flow_matrix(
+        "flows",
+        "Flows between teams",
+        rows,
+        (giver, receiver),
+        names,
+        "Over the whole period: a flow is shown when at least the privacy floor of people "
+        "gave it and as many received it. Every other cell is hatched alike, whether few "
+        "people or none exchanged feedback. A person in several teams counts in each.",
+    )
+
+
+def _department_flows(layer, window) -> FlowMatrix:
+    giver, receiver = "team_flow__giver_department_name", "team_flow__receiver_department_name"
+    rows = layer.query(["team_flow_feedback_count"], [giver, receiver], **window)
+    names = {row[side]: row[side] for row in rows for side in (giver, receiver) if row[side]}
+    return _flow_matrix(
+        "department-flows",
+        "Flows between departments",
+        rows,
+        (giver, receiver),
+        names,
+        "Departments are the teams one level below the top of the team tree (the dbt var "
+        "department_depth), each with the teams under it. Each item counts once between two "
+        "departments; a flow is shown when at least the privacy floor of people gave it and "
+        "as many received it over the period, and every other cell is hatched alike.",
+    )
+
+
+def _flow_matrix(key, title, rows, sides, names, note) -> FlowMatrix:
+    """The flows of `rows` between the groups named in `names` ({id: name}): the ones with
+    the most feedback shown, up to MAX_FLOW_TEAMS, listed by name."""
+    giver, receiver = sides
     shown = [row for row in rows if row["team_flow_feedback_count"] is not None]
-    # the teams with the most feedback shown, given or received; listed by name
     volume: dict[str, int] = dict.fromkeys(names, 0)
     for row in shown:
-        for team in (row[giver], row[receiver]):
-            volume[team] = volume.get(team, 0) + row["team_flow_feedback_count"]
-    ranked = sorted(volume, key=lambda team: (-volume[team], names.get(team, team), team))
-    teams = sorted(ranked[:MAX_FLOW_TEAMS], key=lambda team: (names.get(team, team), team))
-    index = {team: position for position, team in enumerate(teams)}
+        for group in (row[giver], row[receiver]):
+            volume[group] = volume.get(group, 0) + row["team_flow_feedback_count"]
+    ranked = sorted(volume, key=lambda group: (-volume[group], names.get(group, group), group))
+    groups = sorted(ranked[:MAX_FLOW_TEAMS], key=lambda group: (names.get(group, group), group))
+    index = {group: position for position, group in enumerate(groups)}
     cells = {
         (index[row[giver]], index[row[receiver]]): Value(row["team_flow_feedback_count"])
         for row in shown
         if row[giver] in index and row[receiver] in index
     }
     return FlowMatrix(
-        key="flows",
-        title="Flows between teams",
-        unit="feedback items from the giving team (rows) to the receiving team (columns)",
-        teams=[names.get(team, team) for team in teams],
+        key=key,
+        title=title,
+        unit="feedback items from the giving group (rows) to the receiving group (columns)",
+        teams=[names.get(group, group) for group in groups],
         cells=cells,
-        hidden_teams=len(ranked) - len(teams),
-        note="Over the whole period: a flow is shown when at least the privacy floor of people "
-        "gave it and as many received it. Every other cell is hatched alike, whether few "
-        "people or none exchanged feedback. A person in several teams counts in each.",
+        hidden_teams=len(ranked) - len(groups),
+        note=note,
     )
 
 

@@ -53,6 +53,9 @@ def render(
         "<h1>Engagement report</h1>",
         f"<p><strong>Period:</strong> {escape(period)}, complete calendar months (UTC)."
         f"{escape(partial)}</p>",
+        f"<p><strong>Headlines:</strong> {escape(report.headline_period.label)}, each against "
+        f"{escape(report.headline_period.previous.label)}, the period of equal length before."
+        "</p>",
         f'<p class="reach" data-reach="{reach.latest_activity.isoformat()}">'
         f"<strong>Data reaches</strong> {reach.latest_activity:%d %b %Y %H:%M} UTC (the latest "
         f"activity loaded); <strong>loaded</strong> {escape(loaded)}.</p>",
@@ -97,7 +100,7 @@ def _headline(headline, report: Report) -> str:
         )
     value = svg.format_number(headline.value.value, headline.number)
     attributes += f' data-value="{headline.value.value!r}"'
-    previous = report.period.previous.label
+    previous = report.headline_period.previous.label
     if headline.change is None:
         change = f"no figure for {previous}"
     else:
@@ -129,7 +132,7 @@ def _figure(chart, report: Report) -> str:
             drawing, caption = svg.flow_matrix(chart), f"{chart.unit}, {period}"
             if chart.hidden_teams:
                 caption += (
-                    f"; the {len(chart.teams)} teams with the most feedback"
+                    f"; the {len(chart.teams)} with the most feedback"
                     f" ({chart.hidden_teams} more not shown)"
                 )
         case _:

@@ -139,8 +139,8 @@ def monthly_chart(chart: MonthlyChart) -> str:
                     if partial:
                         title += " (partial month)"
                     cells = [f"{month:%Y-%m}|{series.label}"]
-                    height = y(base[i]) - top_y
-                    parts.append(_bar(x, top_y, bar, height, colour, title, cells, partial))
+                    tall = y(base[i]) - top_y
+                    parts.append(_bar(x, top_y, bar, tall, colour, title, cells, partial))
                     base[i] += value.value
     legend = [(colour, series.label) for colour, series in zip(COLOURS, chart.series, strict=False)]
     parts += _legend(legend, left, 14, chart.key, any_suppressed(chart.series))

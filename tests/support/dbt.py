@@ -46,6 +46,12 @@ MARTS = (
     "feedback_pairs",
     "fct_feedback_request_recipients",
     "fct_feedback_team_credits",
+)
+# What the reporting role reads: the floored aggregates of marts/reporting.
+REPORTING_MARTS = (
+    "reporting_team_months",
+    "reporting_review_cycles",
+    "reporting_team_flows",
     "data_reach",
     "review_rating_distribution",
     "review_rating_gaps",

@@ -261,9 +261,27 @@ def _team_months(records, expected, floor: int) -> list[Fact]:
     return facts
 
 
+def departments(records) -> dict[str, str]:
+    """{team: the name of its department}: its ancestor one level below its tree's root
+    (the dbt var department_depth's default), or the root itself."""
+    teams = {team["id"]: team for team in records["teams"]}
+
+    def path(team_id: str) -> list[str]:  # the team, then its ancestors up to the root
+        chain = [team_id]
+        while teams[chain[-1]]["parentTeamId"] in teams:
+            chain.append(teams[chain[-1]]["parentTeamId"])
+        return chain
+
+    return {
+        team_id: teams[chain[-2] if len(chain) >= 2 else chain[-1]]["name"]
+        for team_id, chain in ((team_id, path(team_id)) for team_id in teams)
+    }
+
+
 def _team_flows(records, expected) -> list[Fact]:
     """One per item and (giving team, receiving team) it is credited to."""
     teams = {team["id"]: team["name"] for team in records["teams"]}
+    department = departments(records)
     facts = []
     for item in records["feedback"]:
         if item["isFlagged"] or item["isAnonymous"] or not item["senderId"]:
@@ -282,6 +300,8 @@ def _team_flows(records, expected) -> list[Fact]:
                     "team_flow__receiver_team_id": receiver_team,
                     "team_flow__receiver_team_name": teams[receiver_team],
                     "team_flow__is_within_team": giver_team == receiver_team,
+                    "team_flow__giver_department_name": department[giver_team],
+                    "team_flow__receiver_department_name": department[receiver_team],
                 }
                 people = {"giver": item["senderId"], "receiver": item["recipientId"]}
                 facts.append(Fact(at, dims, people))

@@ -64,9 +64,11 @@ class ReportTruth:
         ]
         first = max(min(active), add_months(last, 1 - months))
         self.period = self._window(first, last)
-        length = len(self.period.months)
-        self.previous = self._window(add_months(first, -length), add_months(first, -1))
         self.drawn = self._window(first, self.partial_month or last)
+        # the headlines: the latest complete months, at most 12, and as many before them
+        length = max(1, min(12, len(self.period.months) // 2))
+        self.headline = self._window(add_months(last, 1 - length), last)
+        self.previous = self._window(add_months(last, 1 - 2 * length), add_months(last, -length))
 
     def _window(self, first: date, last: date) -> Window:
         return Window(first, last, next_month(last) - timedelta(days=1))

@@ -1,6 +1,7 @@
 {#- The feedback network at its finest grain: one row per feedback item and
     (giving team, receiving team) it is credited to (doc block
-    team_flow_counting), with the teams' current names. Person-level (it keeps
+    team_flow_counting), with the teams' current names and their departments
+    (int_teams__departments). Person-level (it keeps
     who gave and who received), so it is for analysts; the metrics count its
     distinct givers and receivers over whatever period is asked, which the
     monthly team_feedback_flows cannot. -#}
@@ -29,6 +30,16 @@ teams as (
         team_name
     from {{ ref('dim_teams') }}
 
+),
+
+departments as (
+
+    select
+        team_id,
+        department_team_id,
+        department_name
+    from {{ ref('int_teams__departments') }}
+
 )
 
 select
@@ -41,6 +52,10 @@ select
     credits.receiver_team_id,
     receiver_teams.team_name as receiver_team_name,
     credits.giver_team_id = credits.receiver_team_id as is_within_team,
+    giver_departments.department_team_id as giver_department_id,
+    giver_departments.department_name as giver_department_name,
+    receiver_departments.department_team_id as receiver_department_id,
+    receiver_departments.department_name as receiver_department_name,
     credits.sender_id,
     credits.recipient_id
 from credits
@@ -49,3 +64,8 @@ inner join teams as giver_teams
     on credits.giver_team_id = giver_teams.team_id
 inner join teams as receiver_teams
     on credits.receiver_team_id = receiver_teams.team_id
+-- each team's department up the team tree (var department_depth)
+left join departments as giver_departments
+    on credits.giver_team_id = giver_departments.team_id
+left join departments as receiver_departments
+    on credits.receiver_team_id = receiver_departments.team_id
