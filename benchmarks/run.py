@@ -230,7 +230,10 @@ def run_ours(
     result = _process_figures(run)
     result["simulator_cpu_s"] = round(simulator.cpu_seconds() - cpu_before, 1)
     # Seven arrivals closer than a second make a 429: the margin the server saw.
-    result["tightest_window_s"] = simulator.tightest_window(arrivals_before, RATE_LIMIT + 1)
+    windows = simulator.windows(arrivals_before, RATE_LIMIT + 1)
+    if windows:
+        result["tightest_window_s"] = windows[0]
+        result["median_window_s"] = windows[len(windows) // 2]
     if not run.ok:
         result["error"] = _tail(run.stderr or run.stdout)
         return result
@@ -324,7 +327,11 @@ def run_case(latency: int, users: int, jitter: int, args: argparse.Namespace) ->
             users, latency, token, workdir, jitter_ms=jitter, answer_rounds=args.answer_rounds
         )
         with simulator:
-            case.update(records=simulator.records, simulator_startup_s=simulator.startup_seconds)
+            case.update(
+                records=simulator.records,
+                simulator_startup_s=simulator.startup_seconds,
+                simulator_niceness=simulator.niceness,
+            )
             _log(f"  {simulator.records} records, ready in {simulator.startup_seconds:.0f} s")
             ours = case["ours"] = run_ours(simulator, workdir, token, extra_env, "first-run")
             _log(f"  our first run: {_brief(ours)}")
@@ -490,7 +497,10 @@ def _brief(result: dict[str, Any]) -> str:
     if "requests_per_s" in result:
         text += f", {result['requests']} requests at {result['requests_per_s']:.2f}/s"
     if result.get("tightest_window_s"):
-        text += f", tightest {RATE_LIMIT + 1}-request window {result['tightest_window_s']:.3f} s"
+        text += (
+            f", {RATE_LIMIT + 1}-request windows {result['tightest_window_s']:.3f} s tightest, "
+            f"{result['median_window_s']:.3f} s median"
+        )
     if result.get("throttled"):
         text += f", {result['throttled']} 429s"
     if "error" in result:
