@@ -129,6 +129,7 @@ class Simulator:
         rate_limit: float = 6,
         jitter_ms: int = 0,
         answer_rounds: int = 1,
+        shuffle: bool = False,
     ) -> None:
         self.port = free_port()
         self.arrivals_path = log_dir / f"arrivals-{users}-{latency_ms}ms-{jitter_ms}ms.txt"
@@ -150,6 +151,7 @@ class Simulator:
             str(jitter_ms),
             "--answer-rounds",
             str(answer_rounds),
+            *(["--shuffle"] if shuffle else []),
         ]
         # The simulator's own variable for --token: kept out of the process list.
         self.env = clean_env({"IMPRAISE_SIMULATOR_TOKEN": token})

@@ -58,6 +58,8 @@ def _case_label(case: dict[str, Any]) -> list[str]:
     records = f"{case['records']:,}"
     if case.get("answer_rounds", 1) > 1:
         records += f" ({case['answer_rounds']} answer rounds)"
+    if case.get("shuffle"):
+        records += " (shuffled)"
     return [latency, records]
 
 

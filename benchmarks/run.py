@@ -107,6 +107,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="review questionnaires N times longer, so that one bucket dominates every "
         "organisation (3: review answers hold 71%% of the pages; default 1: 45%%)",
     )
+    parser.add_argument(
+        "--shuffle",
+        action="store_true",
+        help="the simulator serves each bucket's records in an arbitrary (stable) order",
+    )
     parser.add_argument("--no-peers", action="store_true", help="benchmark our pipeline only")
     parser.add_argument("--no-dbt", action="store_true", help="skip the dbt build phase")
     parser.add_argument(
@@ -319,12 +324,19 @@ def run_case(latency: int, users: int, jitter: int, args: argparse.Namespace) ->
         "latency_ms": latency,
         "jitter_ms": jitter,
         "answer_rounds": args.answer_rounds,
+        "shuffle": args.shuffle,
         "load_average": [round(x, 2) for x in psutil.getloadavg()],
     }
     try:
         _log(f"{latency} ms, jitter {jitter} ms, {users} users: generating the organisation")
         simulator = Simulator(
-            users, latency, token, workdir, jitter_ms=jitter, answer_rounds=args.answer_rounds
+            users,
+            latency,
+            token,
+            workdir,
+            jitter_ms=jitter,
+            answer_rounds=args.answer_rounds,
+            shuffle=args.shuffle,
         )
         with simulator:
             case.update(

@@ -34,7 +34,7 @@ class ArrivalJitter:
     # The share of the fastest samples left out: a cached or refused answer is not jitter.
     TRIM = 0.025
     # Added to the estimate: the spread of a few hundred samples is itself uncertain.
-    SAFETY = 0.02
+    SAFETY = 0.01
 
     def __init__(self) -> None:
         self._samples: deque[float] = deque(maxlen=self.SAMPLES)
