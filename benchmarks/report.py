@@ -58,6 +58,8 @@ def _case_label(case: dict[str, Any]) -> list[str]:
     records = f"{case['records']:,}"
     if case.get("answer_rounds", 1) > 1:
         records += f" ({case['answer_rounds']} answer rounds)"
+    if case.get("shuffle"):
+        records += " (shuffled)"
     return [latency, records]
 
 
@@ -72,6 +74,7 @@ def _throughput_table(cases: list[dict[str, Any]]) -> str:
         "rows/s",
         "429s",
         "tightest window s",
+        "median window s",
         "extract s",
         "bound s",
         "extract ÷ bound",
@@ -97,6 +100,7 @@ def _throughput_table(cases: list[dict[str, Any]]) -> str:
                 _num(ours["rows_per_s"], 0),
                 str(ours["throttled"]),
                 _num(ours.get("tightest_window_s"), 3),
+                _num(ours.get("median_window_s"), 3),
                 _num(ours["steps"].get("extract")),
                 _num(ours["bound_s"]),
                 _num(ours["extract_vs_bound"], 2),

@@ -107,6 +107,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="review questionnaires N times longer, so that one bucket dominates every "
         "organisation (3: review answers hold 71%% of the pages; default 1: 45%%)",
     )
+    parser.add_argument(
+        "--shuffle",
+        action="store_true",
+        help="the simulator serves each bucket's records in an arbitrary (stable) order",
+    )
     parser.add_argument("--no-peers", action="store_true", help="benchmark our pipeline only")
     parser.add_argument("--no-dbt", action="store_true", help="skip the dbt build phase")
     parser.add_argument(
@@ -230,7 +235,10 @@ def run_ours(
     result = _process_figures(run)
     result["simulator_cpu_s"] = round(simulator.cpu_seconds() - cpu_before, 1)
     # Seven arrivals closer than a second make a 429: the margin the server saw.
-    result["tightest_window_s"] = simulator.tightest_window(arrivals_before, RATE_LIMIT + 1)
+    windows = simulator.windows(arrivals_before, RATE_LIMIT + 1)
+    if windows:
+        result["tightest_window_s"] = windows[0]
+        result["median_window_s"] = windows[len(windows) // 2]
     if not run.ok:
         result["error"] = _tail(run.stderr or run.stdout)
         return result
@@ -316,15 +324,26 @@ def run_case(latency: int, users: int, jitter: int, args: argparse.Namespace) ->
         "latency_ms": latency,
         "jitter_ms": jitter,
         "answer_rounds": args.answer_rounds,
+        "shuffle": args.shuffle,
         "load_average": [round(x, 2) for x in psutil.getloadavg()],
     }
     try:
         _log(f"{latency} ms, jitter {jitter} ms, {users} users: generating the organisation")
         simulator = Simulator(
-            users, latency, token, workdir, jitter_ms=jitter, answer_rounds=args.answer_rounds
+            users,
+            latency,
+            token,
+            workdir,
+            jitter_ms=jitter,
+            answer_rounds=args.answer_rounds,
+            shuffle=args.shuffle,
         )
         with simulator:
-            case.update(records=simulator.records, simulator_startup_s=simulator.startup_seconds)
+            case.update(
+                records=simulator.records,
+                simulator_startup_s=simulator.startup_seconds,
+                simulator_niceness=simulator.niceness,
+            )
             _log(f"  {simulator.records} records, ready in {simulator.startup_seconds:.0f} s")
             ours = case["ours"] = run_ours(simulator, workdir, token, extra_env, "first-run")
             _log(f"  our first run: {_brief(ours)}")
@@ -490,7 +509,10 @@ def _brief(result: dict[str, Any]) -> str:
     if "requests_per_s" in result:
         text += f", {result['requests']} requests at {result['requests_per_s']:.2f}/s"
     if result.get("tightest_window_s"):
-        text += f", tightest {RATE_LIMIT + 1}-request window {result['tightest_window_s']:.3f} s"
+        text += (
+            f", {RATE_LIMIT + 1}-request windows {result['tightest_window_s']:.3f} s tightest, "
+            f"{result['median_window_s']:.3f} s median"
+        )
     if result.get("throttled"):
         text += f", {result['throttled']} 429s"
     if "error" in result:

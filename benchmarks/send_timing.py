@@ -1,6 +1,7 @@
 """Where a request's time goes between the client's limiter and the server's rate limit.
 
     .venv/bin/python benchmarks/send_timing.py --users 100000 [--latency-ms 400]
+        [--jitter-ms 0] [--answer-rounds 1] [--keep DIR]
 
 The simulator runs as `make bench` runs it (a separate process, 6 requests/s, its
 arrivals log on), and the real command line loads it in a child process with hooks
@@ -9,16 +10,20 @@ written to the socket, and when its response headers were back. The two logs sha
 `time.monotonic()` (one machine) and are joined on the request target. Printed: the
 delays from grant to write and from write to the server's stamp, and every span of 7
 arrivals shorter than the server's one-second window, with what made it short.
-The hooks only observe: they wrap the limiter's `acquire` and urllib3's connection.
+The hooks only observe: they wrap the limiter's `acquire` (or `sending`, where a slot
+counts from the write) and urllib3's connection.
 """
 
 from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import functools
+import os
 import runpy
 import secrets
+import shutil
 import sys
 import tempfile
 import threading
@@ -36,6 +41,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=10000)
     parser.add_argument("--latency-ms", type=int, default=400)
+    parser.add_argument("--jitter-ms", type=int, default=0)
+    parser.add_argument("--answer-rounds", type=int, default=1)
+    parser.add_argument("--keep", type=Path, help="copy both logs into this directory")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args()
     if args.child:
@@ -44,14 +52,34 @@ def main() -> None:
     token = secrets.token_urlsafe(24)
     with tempfile.TemporaryDirectory(prefix="impraise-sends-") as tmp:
         workdir = Path(tmp)
-        with Simulator(args.users, args.latency_ms, token, workdir) as simulator:
-            print(f"{simulator.records:,} records, {args.latency_ms} ms", flush=True)
+        simulator = Simulator(
+            args.users,
+            args.latency_ms,
+            token,
+            workdir,
+            jitter_ms=args.jitter_ms,
+            answer_rounds=args.answer_rounds,
+        )
+        with simulator:
+            print(
+                f"{simulator.records:,} records, {args.latency_ms} ms, jitter "
+                f"{args.jitter_ms} ms, simulator niceness {simulator.niceness}, load average "
+                f"{os.getloadavg()}",
+                flush=True,
+            )
             mark = simulator.arrivals_mark()
             sends_log = workdir / "sends.txt"
             env = pipeline_env(simulator.url, token, workdir, RATE_LIMIT)
             command = [str(PYTHON), __file__, "--child", str(sends_log)]
             run = measure(command, env, workdir, "first-run")
-            print(f"run: exit {run.returncode}, {run.seconds:.1f} s", flush=True)
+            print(
+                f"run: exit {run.returncode}, {run.seconds:.1f} s, load average {os.getloadavg()}",
+                flush=True,
+            )
+            if args.keep:
+                args.keep.mkdir(parents=True, exist_ok=True)
+                shutil.copy(sends_log, args.keep)
+                shutil.copy(simulator.arrivals_path, args.keep)
             with simulator.arrivals_path.open() as log:
                 log.seek(mark)
                 arrivals = [line.split() for line in log]
@@ -73,6 +101,7 @@ def report(sends: dict[str, list[float]], arrivals: list[list[str]]) -> None:
     _distribution(
         "grant -> server stamp", [a + b for a, b in zip(to_write, to_arrival, strict=True)]
     )
+    _distribution("bytes written -> response headers", [h - w for *_, w, h in joined])
     joined.sort()
     short = 0
     span = RATE_LIMIT + 1
@@ -135,6 +164,16 @@ def _run_cli_with_hooks(log_path: Path, argv: list[str]) -> None:
     def granted(_args, _result) -> None:
         local.granted = time.monotonic()
 
+    def sending(original):
+        @functools.wraps(original)
+        @contextlib.contextmanager
+        def wrapper(*args, **kwargs):
+            with original(*args, **kwargs) as slot:
+                local.granted = time.monotonic()
+                yield slot
+
+        return wrapper
+
     def written(args, _result) -> None:
         local.written, local.target = time.monotonic(), args[2]
 
@@ -146,6 +185,8 @@ def _run_cli_with_hooks(log_path: Path, argv: list[str]) -> None:
 
     limiter = rate_limit.SlidingWindowLimiter
     limiter.acquire = after(limiter.acquire, granted)
+    if hasattr(limiter, "sending"):
+        limiter.sending = sending(limiter.sending)
     connection = urllib3.connection.HTTPConnection
     connection.request = after(connection.request, written)
     connection.getresponse = after(connection.getresponse, answered)

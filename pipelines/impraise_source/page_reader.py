@@ -11,13 +11,12 @@ ahead where safe, and read by a thread of the bucket's own (read_ahead.py).
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Generator, Iterator
 from concurrent.futures import Executor, Future
 from typing import TYPE_CHECKING, Any
 
-from .pagination import Page, Readings, parse_page
-from .read_ahead import BucketProgress, read_ahead
+from .pagination import Page, Reading, Readings, parse_page
+from .read_ahead import BucketProgress, Plan, Scout, read_ahead
 
 if TYPE_CHECKING:
     from .client import ImpraiseClient
@@ -43,8 +42,10 @@ class PageReader:
         self._params = params
         self._in_flight = max(1, prefetch_pages)
         self._readings = readings
-        self._ahead: deque[tuple[int, Future[Page]]] = deque()
+        # Pages requested and not yet read, by offset.
+        self._ahead: dict[int, Future[Page]] = {}
         self._progress = BucketProgress(time.time())
+        self._scout = Scout(self._in_flight)
 
     def pages(self) -> Iterator[Page]:
         """The bucket's pages in order.
@@ -58,22 +59,58 @@ class PageReader:
         return read_ahead(self._pages_in_order(), self._in_flight, f"impraise-{self._bucket}")
 
     def _pages_in_order(self) -> Generator[Page, None, None]:
-        offset, previous = 0, None
+        offset, previous, index = 0, None, 0
         try:
             while True:
                 page = self._take(offset)
                 self._readings.observe(self._bucket, page)
                 self._progress.observe(page.records)
                 if not page.is_last:
+                    self._settle_guess(index, page)
+                last = page.is_last or self._scout.ends_with(page)
+                if not last:
                     # Before the page is handed on: the next ones load while it is used.
-                    wanted = self._readings.pages_to_request(page, self._in_flight, previous)
-                    self._fetch_ahead(page.end, stride=len(page.records), pages=wanted)
+                    plan = self._plan(index, page, previous)
+                    self._fetch_ahead(page.end, stride=len(page.records), plan=plan)
                 yield page
-                if page.is_last:
+                if last:
                     return
-                offset, previous = page.end, page
+                offset, previous, index = page.end, page, index + 1
         finally:
             self._drop_ahead()
+
+    def _plan(self, index: int, page: Page, previous: Page | None) -> Plan:
+        """The pages to have in flight after the full page `page`, the `index`th."""
+        wanted = self._readings.pages_to_request(page, self._in_flight, previous)
+        if Reading.REMAINING in self._readings.detected():
+            # A remaining count: the `wanted` pages are exactly those that hold data.
+            return self._scout.plan(index, wanted, may_guess=False)
+        # Otherwise `wanted` is the pages promised, plus one that may miss.
+        return self._scout.plan(index, wanted - 1)
+
+    def _settle_guess(self, index: int, page: Page) -> None:
+        """Tell the scout what the guess brought, if it has come back. When `page` may be
+        the last (its `next` is null), the guess is had back, or kept from being sent:
+        whether it missed decides if the end needs confirming (Scout.ends_with)."""
+        guess = self._scout.guess
+        if guess is None:
+            return
+        at = page.end + (guess - index - 1) * len(page.records)
+        future = self._ahead.get(at)
+        may_be_last = page.next_value is None
+        if future is None or (may_be_last and future.cancel()):
+            self._ahead.pop(at, None)
+            self._scout.forget_guess()
+            return
+        if not (future.done() or may_be_last):
+            return
+        try:
+            guessed = future.result()
+        except Exception:  # the page is requested again when reading reaches it
+            self._ahead.pop(at)
+            self._scout.forget_guess()
+            return
+        self._scout.learn(guessed)
 
     def fetch(self, offset: int, **extra_params: Any) -> Page:
         """One page at `offset`, with retries; raises BucketFailedError."""
@@ -88,21 +125,30 @@ class PageReader:
         )
 
     def _take(self, offset: int) -> Page:
-        if self._ahead and self._ahead[0][0] == offset:
-            return self._ahead.popleft()[1].result()
+        ahead = self._ahead.pop(offset, None)
+        if ahead is not None:
+            return ahead.result()
         # The pages fetched ahead assumed full pages; these did not come: no use now.
         self._drop_ahead()
         return self.fetch(offset)
 
-    def _fetch_ahead(self, offset: int, stride: int, pages: int) -> None:
-        """Have the `pages` pages from `offset` on requested (some may be already)."""
-        if self._ahead and self._ahead[0][0] != offset:
-            self._drop_ahead()
-        planned = self._ahead[-1][0] + stride if self._ahead else offset
-        while len(self._ahead) < pages and self._executor is not None:
-            self._ahead.append((planned, self._executor.submit(self.fetch, planned)))
-            planned += stride
+    def _fetch_ahead(self, offset: int, stride: int, plan: Plan) -> None:
+        """Have the pages of `plan` requested, the next one at `offset` and each `stride`
+        after the one before (some may be already); pages requested at other offsets, or
+        past both the guess and the pages known to hold data, are no use."""
+        planned = [offset + i * stride for i in range(plan.run)]
+        if plan.guess is not None:
+            # First: the sooner its answer is back, the sooner the pages it proves go out.
+            planned.insert(0, offset + plan.guess * stride)
+        useful = offset + max(plan.run - 1, plan.known, plan.guess or 0) * stride
+        for stale in [
+            at for at in self._ahead if (at - offset) % stride or not offset <= at <= useful
+        ]:
+            self._ahead.pop(stale).cancel()
+        for at in planned:
+            if at not in self._ahead and self._executor is not None:
+                self._ahead[at] = self._executor.submit(self.fetch, at)
 
     def _drop_ahead(self) -> None:
         while self._ahead:
-            self._ahead.popleft()[1].cancel()
+            self._ahead.popitem()[1].cancel()
