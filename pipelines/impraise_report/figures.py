@@ -356,8 +356,8 @@ def build(layer: SemanticLayer, months: int) -> Report:
             "Feedback between teams",
             [
                 _giving_back(layer, period.window),
-                _department_flows(layer, period.window),
-                _flows(layer, period.window),
+                departments := _department_flows(layer, period.window),
+                _flows(layer, period.window, departments),
             ],
         ),
     ]
@@ -575,14 +575,15 @@ def _giving_back(layer, window) -> BarChart:
     )
 
 
-def _flows(layer, window) -> FlowMatrix:
+def _flows(layer, window, departments: FlowMatrix) -> FlowMatrix:
     giver, receiver = "team_flow__giver_team_id", "team_flow__receiver_team_id"
+    sides = ("team_flow__giver_department_name", "team_flow__receiver_department_name")
     names = {
         row["team"]: row["team__team_name"]
         for row in layer.query(["team_months_below_floor"], ["team", "team__team_name"])
     }
-    rows = layer.query(["team_flow_feedback_count"], [giver, receiver], **window)
-    return _flow_matrix(
+    rows = layer.query(["team_flow_feedback_count"], [giver, receiver, *sides], **window)
+    matrix = _flow_matrix(
         "flows",
         "Flows between teams",
         rows,
@@ -590,7 +591,44 @@ def _flows(layer, window) -> FlowMatrix:
         names,
         "Over the whole period: a flow is shown when at least the privacy floor of people "
         "gave it and as many received it. Every other cell is hatched alike, whether few "
-        "people or none exchanged feedback. A person in several teams counts in each.",
+        "people or none exchanged feedback. A person in several teams counts in each. Where "
+        "the flow between two departments is shown and only one of its teams' flows is not, "
+        "the smallest of them shown is withheld too (it would be the difference).",
+    )
+    department = {names.get(row[giver], row[giver]): row[sides[0]] for row in rows}
+    department |= {names.get(row[receiver], row[receiver]): row[sides[1]] for row in rows}
+    shown = {
+        (departments.teams[i], departments.teams[j])
+        for (i, j), value in departments.cells.items()
+        if value.value is not None
+    }
+    return complement_blocks(matrix, department, shown)
+
+
+def complement_blocks(matrix: FlowMatrix, department: dict[str, str], shown: set) -> FlowMatrix:
+    """Complementary suppression between the two matrices: a department pair's shown total,
+    less its teams' shown flows, is what its teams' other flows hold; when that is a
+    single cell, the smallest shown cell of the block is withheld with it."""
+    blocks: dict[tuple, list[tuple[int, int]]] = {}
+    for i, giver in enumerate(matrix.teams):
+        for j, receiver in enumerate(matrix.teams):
+            pair = (department.get(giver), department.get(receiver))
+            if pair in shown:
+                blocks.setdefault(pair, []).append((i, j))
+    cells = dict(matrix.cells)
+    for block in blocks.values():
+        values = complement([cells.get(cell, Value(None, True)) for cell in block])
+        for cell, value in zip(block, values, strict=True):
+            if value.value is None:
+                cells.pop(cell, None)
+    return FlowMatrix(
+        key=matrix.key,
+        title=matrix.title,
+        unit=matrix.unit,
+        teams=matrix.teams,
+        cells=cells,
+        hidden_teams=matrix.hidden_teams,
+        note=matrix.note,
     )
 
 

@@ -632,7 +632,7 @@ def _rating(value: Any) -> int | None:
     return number if number is not None and 1 <= number <= 5 else None
 
 
-def _rater_answers(records):
+def rater_answers(records):
     """(answer, rater key) for every rated answer; the key as int_review_answers__with_raters."""
     tasks = {task["id"]: task for task in records["review_participants"]}
     for answer in records["review_answers"]:
@@ -670,7 +670,7 @@ def expected_review_cycles(records) -> dict[str, dict[str, Any]]:
     for task in records["review_participants"]:
         tasks_by_review[task["reviewId"]].append(task)
     rated_by_review = defaultdict(list)
-    for answer, rating, rater, person in _rater_answers(records):
+    for answer, rating, rater, person in rater_answers(records):
         rated_by_review[answer["reviewId"]].append((rating, rater, person))
     rows = {}
     for review in records["reviews"]:
@@ -708,7 +708,7 @@ def expected_topic_ratings(records) -> dict[tuple[str, str], dict[str, Any]]:
         if answer["topicId"]:
             answered[(answer["reviewId"], answer["topicId"])] += 1
     rated = defaultdict(list)
-    for answer, rating, rater, person in _rater_answers(records):
+    for answer, rating, rater, person in rater_answers(records):
         if answer["topicId"]:
             rated[(answer["reviewId"], answer["topicId"])].append((rating, rater, person))
     return {

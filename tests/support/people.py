@@ -300,6 +300,7 @@ def _team_flows(records, expected) -> list[Fact]:
                     "team_flow__receiver_team_id": receiver_team,
                     "team_flow__receiver_team_name": teams[receiver_team],
                     "team_flow__is_within_team": giver_team == receiver_team,
+                    "team_flow__feedback": item["id"],
                     "team_flow__giver_department_name": department[giver_team],
                     "team_flow__receiver_department_name": department[receiver_team],
                 }
