@@ -16,7 +16,7 @@ One load, so every user has one version: their current record, in force at all t
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import date
 from statistics import mean
 from typing import Any
@@ -24,6 +24,7 @@ from typing import Any
 from tests.support.checks import assert_every_check
 from tests.support.dbt import PROJECT_VARS, Warehouse, expected_marts, month_of
 from tests.support.people_truth import (
+    department_headcounts,
     expected_coverage,
     expected_distribution,
     expected_gap,
@@ -31,7 +32,6 @@ from tests.support.people_truth import (
     home_departments,
     managed_user_months,
     manager_feedback,
-    month_bounds,
     rated_answers,
 )
 from tests.support.pipeline import as_instant
@@ -193,20 +193,8 @@ def check_drift_matches_the_source(built: MetricsWarehouse, answers) -> None:
 def check_departments_match_the_source(built: MetricsWarehouse, answers) -> None:
     """Each department's head count: people whose deepest team sits under it, active in
     the month; rates null below the floor."""
-    homes = home_departments(built.records)
     rows = built.warehouse.mart("department_engagement_monthly")
-    months = sorted({row["month"] for row in rows})
-    expected = Counter()
-    for month in months:
-        start, end = month_bounds(month)
-        for user in built.records["users"]:
-            if user["id"] not in homes or user["status"] == "invited":
-                continue
-            if as_instant(user["createdAt"]) >= end:
-                continue
-            if user["deactivatedAt"] and as_instant(user["deactivatedAt"]) < start:
-                continue
-            expected[(homes[user["id"]], month)] += 1
+    expected = department_headcounts(built.records, sorted({row["month"] for row in rows}))
     actual = {(row["department_name"], row["month"]): row["active_headcount"] for row in rows}
     assert actual == dict(expected), _first_differences(actual, dict(expected))
     assert all(row["is_below_floor"] == (row["active_headcount"] < FLOOR) for row in rows)

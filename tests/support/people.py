@@ -464,6 +464,11 @@ FLOOR_RULES: dict[str, FloorRule] = {
         People((("manager", "distinct"),)),
         "managers_covering_every_report_share",
     ),
+    **_rules(
+        "department_months",
+        People((("headcount", "max"),)),
+        "department_givers_share department_feedback_per_head department_review_completion_rate",
+    ),
 }
 # Not figures about people, so not floored: the floor, the targets, how far the data
 # reaches, and a count of team-months.
@@ -485,4 +490,5 @@ SURROGATE_ENTITIES = (
     "review_rating_gap",
     "user_manager_month",
     "manager_quarter",
+    "department_month",
 )

@@ -141,6 +141,25 @@ def manager_feedback(records: Records) -> set[tuple[date, str, str]]:
     }
 
 
+def department_headcounts(records: Records, months: list[date]) -> Counter:
+    """{(department name, month): active people whose home team sits in it} (active as
+    user_engagement_monthly counts: not invited, created by the month's end, not
+    deactivated before it began)."""
+    homes = home_departments(records)
+    headcounts: Counter = Counter()
+    for month in months:
+        start, end = month_bounds(month)
+        for user in records["users"]:
+            if user["id"] not in homes or user["status"] == "invited":
+                continue
+            if as_instant(user["createdAt"]) >= end:
+                continue
+            if user["deactivatedAt"] and as_instant(user["deactivatedAt"]) < start:
+                continue
+            headcounts[(homes[user["id"]], month)] += 1
+    return headcounts
+
+
 def expected_coverage(records: Records, months: list[date]) -> dict[date, float | None]:
     given = manager_feedback(records)
     expected = {}
@@ -208,5 +227,13 @@ def people_analytics_facts(records: Records, cycles: dict[str, dict[str, Any]]) 
     facts["manager_quarters"] = [
         Fact(quarter, {"manager_quarter__quarter_start": quarter}, {"manager": manager})
         for manager, quarter in quarters
+    ]
+    facts["department_months"] = [
+        Fact(
+            month,
+            {"department_month__department_name": name, "department_month__month_start": month},
+            {"headcount": count},
+        )
+        for (name, month), count in department_headcounts(records, months).items()
     ]
     return facts
