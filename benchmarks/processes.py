@@ -174,13 +174,13 @@ class Simulator:
             stderr=self._log,
             text=True,
         )
+        self.niceness = self._raise_priority()
         try:
             self._await_url()
             self._await_port()
         except BaseException:
             self.__exit__()
             raise
-        self.niceness = self._raise_priority()
         self.startup_seconds = time.perf_counter() - started
         # Keep reading its output so the pipe never fills up and blocks it.
         threading.Thread(target=self._drain, daemon=True).start()

@@ -99,15 +99,16 @@ def test_a_429s_retry_after_holds_every_bucket_back(simulator):
 def test_a_request_counts_against_the_window_from_its_write_not_its_answer(simulator):
     """The client's connections tell the limiter when each request was written: the next
     request leaves a window after that, not a window after the (slow) answer."""
-    server = simulator(rate_limit=0, latency_ms=500)
+    server = simulator(rate_limit=0, latency_ms=800)
     limiter = SlidingWindowLimiter(1, window_seconds=0.2, margin_seconds=0)
     policy = RetryPolicy(max_attempts=1, backoff_factor=0, max_delay=60, timeout=30)
     client = ImpraiseClient(server.url, server.token, limiter, policy, RunStats())
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(lambda b: client.get_json(f"/{b}", {}, b, offset=0), ["users", "teams"]))
     first, second = sorted(request.at for request in server.request_log)
-    # Counted from the answer, the second would wait for 0.5 s of latency too.
-    assert 0.2 <= second - first < 0.45
+    # Counted from the answer, the second would wait for 0.8 s of latency too. (Each
+    # arrival may be stamped a little late on a busy machine: hence the loose bounds.)
+    assert 0.1 <= second - first < 0.6
 
 
 def _learnt_margin(simulator, jitter_ms: int) -> float:
