@@ -46,13 +46,6 @@ MARTS = (
     "feedback_pairs",
     "fct_feedback_request_recipients",
     "fct_feedback_team_credits",
-)
-# What the reporting role reads: the floored aggregates of marts/reporting.
-REPORTING_MARTS = (
-    "reporting_team_months",
-    "reporting_review_cycles",
-    "reporting_team_flows",
-    "data_reach",
     "review_rating_distribution",
     "review_rating_gaps",
     "manager_rating_leniency",
@@ -62,6 +55,13 @@ REPORTING_MARTS = (
     "manager_effectiveness",
     "department_engagement_monthly",
     "leaver_comparison",
+)
+# What the reporting role reads: the floored aggregates of marts/reporting.
+REPORTING_MARTS = (
+    "reporting_team_months",
+    "reporting_review_cycles",
+    "reporting_team_flows",
+    "data_reach",
 )
 
 
