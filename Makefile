@@ -17,7 +17,7 @@ DEMO_DIR := $(CURDIR)/demo
 .PHONY: help venv install install-spark demo report test unit lint bench bench-spark lock clean
 
 help: ## List the targets
-	@grep -E '^[a-z ]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
 
 venv install: $(INSTALLED) ## Create .venv and install the project with its dev tools
 
@@ -76,6 +76,9 @@ $(BENCH_INSTALLED): $(INSTALLED)
 
 bench: $(BENCH_INSTALLED) ## Benchmark against the rate-limit bound and peers (~40 min; ARGS=--quick: ~2 min)
 	$(BIN)/python benchmarks/run.py $(ARGS)
+
+bench-spark: $(BENCH_INSTALLED) $(SPARK_INSTALLED) ## dbt build on Spark: in-process session vs a local standalone cluster (master + 2 workers)
+	$(BIN)/python benchmarks/spark_cluster.py
 
 lock: ## Rewrite constraints.txt from the packages installed in .venv
 	{ echo "# Pinned versions of every dependency, used as 'pip install -c constraints.txt'."; \

@@ -16,9 +16,11 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from impraise_source.errors import ConfigurationError, ImpraiseError
@@ -92,12 +94,14 @@ def _write_parquet(db: duckdb.DuckDBPyConnection, dataset: str, table: str, wher
     return db.execute(f"select count(*) from {source}").fetchone()[0]
 
 
-def _register(root: Path, dataset: str, locations: dict[str, Path]) -> None:
+@contextmanager
+def spark_session(root: Path) -> Iterator[Any]:
+    """A local Spark session on the metastore and warehouse under `root`, as dbt's."""
     from pyspark.sql import SparkSession
 
     session = (
         SparkSession.builder.master("local[1]")
-        .appName("impraise-publish")
+        .appName("impraise")
         .config("spark.sql.warehouse.dir", str(root / "warehouse"))
         .config(
             "spark.hadoop.javax.jdo.option.ConnectionURL",
@@ -109,6 +113,13 @@ def _register(root: Path, dataset: str, locations: dict[str, Path]) -> None:
         .getOrCreate()
     )
     try:
+        yield session
+    finally:
+        session.stop()
+
+
+def _register(root: Path, dataset: str, locations: dict[str, Path]) -> None:
+    with spark_session(root) as session:
         session.sql(f"create database if not exists `{dataset}`")
         known = {row.tableName for row in session.sql(f"show tables in `{dataset}`").collect()}
         for table in sorted(known - set(locations)):
@@ -117,5 +128,3 @@ def _register(root: Path, dataset: str, locations: dict[str, Path]) -> None:
             # An external table: dropping it leaves the files, which the next write replaces.
             session.sql(f"drop table if exists `{dataset}`.`{table}`")
             session.sql(f"create table `{dataset}`.`{table}` using parquet location '{location}'")
-    finally:
-        session.stop()
