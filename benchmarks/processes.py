@@ -58,6 +58,20 @@ def clean_env(extra: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
+def pipeline_env(url: str, token: str, workdir: Path, rate_limit: float = 6) -> dict[str, str]:
+    """The environment of one run of our command line against the simulator at `url`:
+    its warehouse and dlt's working directory in `workdir`, nothing of the developer's."""
+    return clean_env(
+        {
+            "SOURCES__IMPRAISE__API_TOKEN": token,
+            "SOURCES__IMPRAISE__BASE_URL": url,
+            "SOURCES__IMPRAISE__REQUESTS_PER_SECOND": f"{rate_limit:g}",
+            "IMPRAISE_DUCKDB_PATH": str(workdir / "bench.duckdb"),
+            "DLT_DATA_DIR": str(workdir / "dlt"),
+        }
+    )
+
+
 def tree_rss(process: psutil.Process) -> int:
     """Resident memory of a process and all its descendants, in bytes."""
     total = 0
@@ -105,10 +119,17 @@ class Simulator:
     """
 
     def __init__(
-        self, users: int, latency_ms: int, token: str, log_dir: Path, rate_limit: float = 6
+        self,
+        users: int,
+        latency_ms: int,
+        token: str,
+        log_dir: Path,
+        rate_limit: float = 6,
+        jitter_ms: int = 0,
+        answer_rounds: int = 1,
     ) -> None:
         self.port = free_port()
-        self.arrivals_path = log_dir / f"arrivals-{users}-{latency_ms}ms.txt"
+        self.arrivals_path = log_dir / f"arrivals-{users}-{latency_ms}ms-{jitter_ms}ms.txt"
         self.command = [
             str(PYTHON),
             "-m",
@@ -123,6 +144,10 @@ class Simulator:
             f"{rate_limit:g}",
             "--arrivals-log",
             str(self.arrivals_path),
+            "--arrival-jitter-ms",
+            str(jitter_ms),
+            "--answer-rounds",
+            str(answer_rounds),
         ]
         # The simulator's own variable for --token: kept out of the process list.
         self.env = clean_env({"IMPRAISE_SIMULATOR_TOKEN": token})

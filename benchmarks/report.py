@@ -52,7 +52,13 @@ def _num(value: float | None, digits: int = 1) -> str:
 
 
 def _case_label(case: dict[str, Any]) -> list[str]:
-    return [f"{case['latency_ms']} ms", f"{case['records']:,}"]
+    latency = f"{case['latency_ms']} ms"
+    if case.get("jitter_ms"):
+        latency += f", jitter {case['jitter_ms']} ms"
+    records = f"{case['records']:,}"
+    if case.get("answer_rounds", 1) > 1:
+        records += f" ({case['answer_rounds']} answer rounds)"
+    return [latency, records]
 
 
 def _throughput_table(cases: list[dict[str, Any]]) -> str:

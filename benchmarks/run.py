@@ -34,7 +34,7 @@ from typing import Any
 
 import dlt
 import psutil
-from processes import PYTHON, REPO_ROOT, Measured, Simulator, clean_env, measure
+from processes import PYTHON, REPO_ROOT, Measured, Simulator, clean_env, measure, pipeline_env
 from report import draw_chart, markdown_report
 
 # The API's contract: requests per second, and records per page at most.
@@ -92,6 +92,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="organisation size on which the peers run, at every latency "
         "(default 10000; quick 300)",
     )
+    parser.add_argument(
+        "--jitter-ms",
+        type=_ints,
+        default=[0],
+        help="requests reach the simulator's rate limit late by a random 0 to J ms, as over "
+        "a real network; comma-separated, each J a round of its own (default 0)",
+    )
+    parser.add_argument(
+        "--answer-rounds",
+        type=int,
+        default=1,
+        metavar="N",
+        help="review questionnaires N times longer, so that one bucket dominates every "
+        "organisation (3: review answers hold 71%% of the pages; default 1: 45%%)",
+    )
     parser.add_argument("--no-peers", action="store_true", help="benchmark our pipeline only")
     parser.add_argument("--no-dbt", action="store_true", help="skip the dbt build phase")
     parser.add_argument(
@@ -127,12 +142,13 @@ def _ints(value: str) -> list[int]:
     return [int(part) for part in value.split(",") if part.strip()]
 
 
-def plan(args: argparse.Namespace) -> list[tuple[int, int]]:
-    """The (latency, users) cases to run, largest latency first."""
+def plan(args: argparse.Namespace) -> list[tuple[int, int, int]]:
+    """The (latency, users, jitter) cases to run, largest latency first."""
     caps = dict(tuple(map(int, item.split("=", 1))) for item in args.max_users)
     sizes = sorted(set(args.sizes) | (set() if args.no_peers else {args.peer_users}))
     return [
-        (latency, users)
+        (latency, users, jitter)
+        for jitter in args.jitter_ms
         for latency in sorted(args.latencies, reverse=True)
         for users in sizes
         if users <= caps.get(latency, users)
@@ -208,16 +224,7 @@ def run_ours(
     simulator: Simulator, workdir: Path, token: str, extra_env: dict[str, str], name: str
 ) -> dict[str, Any]:
     """One run of our CLI against `simulator`; the pipeline state lives in `workdir`."""
-    env = clean_env(
-        {
-            "SOURCES__IMPRAISE__API_TOKEN": token,
-            "SOURCES__IMPRAISE__BASE_URL": simulator.url,
-            "SOURCES__IMPRAISE__REQUESTS_PER_SECOND": str(RATE_LIMIT),
-            "IMPRAISE_DUCKDB_PATH": str(workdir / "bench.duckdb"),
-            "DLT_DATA_DIR": str(workdir / "dlt"),
-            **extra_env,
-        }
-    )
+    env = pipeline_env(simulator.url, token, workdir, RATE_LIMIT) | extra_env
     cpu_before, arrivals_before = simulator.cpu_seconds(), simulator.arrivals_mark()
     run = measure([str(PYTHON), str(CLI)], env, workdir, name)
     result = _process_figures(run)
@@ -298,8 +305,8 @@ def run_peer(
     return result
 
 
-def run_case(latency: int, users: int, args: argparse.Namespace) -> dict[str, Any]:
-    """Everything measured on one organisation at one latency, on one simulator."""
+def run_case(latency: int, users: int, jitter: int, args: argparse.Namespace) -> dict[str, Any]:
+    """Everything measured on one organisation at one latency and jitter, on one simulator."""
     token = secrets.token_urlsafe(24)
     extra_env = dict(item.split("=", 1) for item in args.set)
     workdir = Path(tempfile.mkdtemp(prefix=f"impraise-bench-{users}-{latency}ms-"))
@@ -307,11 +314,16 @@ def run_case(latency: int, users: int, args: argparse.Namespace) -> dict[str, An
     case: dict[str, Any] = {
         "users": users,
         "latency_ms": latency,
+        "jitter_ms": jitter,
+        "answer_rounds": args.answer_rounds,
         "load_average": [round(x, 2) for x in psutil.getloadavg()],
     }
     try:
-        _log(f"{latency} ms, {users} users: generating the organisation")
-        with Simulator(users, latency, token, workdir) as simulator:
+        _log(f"{latency} ms, jitter {jitter} ms, {users} users: generating the organisation")
+        simulator = Simulator(
+            users, latency, token, workdir, jitter_ms=jitter, answer_rounds=args.answer_rounds
+        )
+        with simulator:
             case.update(records=simulator.records, simulator_startup_s=simulator.startup_seconds)
             _log(f"  {simulator.records} records, ready in {simulator.startup_seconds:.0f} s")
             ours = case["ours"] = run_ours(simulator, workdir, token, extra_env, "first-run")
@@ -332,6 +344,8 @@ def run_case(latency: int, users: int, args: argparse.Namespace) -> dict[str, An
                     case["peers"][name] = run_peer(name, simulator, workdir, token, ours)
                     _log(f"  peer {name}: {_brief(case['peers'][name])}")
             case["simulator_rss_mb"] = simulator.rss_bytes() / MB
+            # Other work on the machine skews timings: how busy it was over the case.
+            case["load_average_at_end"] = [round(x, 2) for x in psutil.getloadavg()]
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return case
@@ -343,9 +357,12 @@ def targets(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if not ok:
         return []
     largest = max(ok, key=lambda c: (c["records"], c["latency_ms"]))
+    steady = [c for c in ok if not c.get("jitter_ms")]
+    jittered = [c for c in ok if c.get("jitter_ms")]
     checks = [
-        _rate_check(ok),
-        _throttle_check(ok),
+        _rate_check(steady),
+        _throttle_check(steady) if steady else None,
+        *_jitter_checks(jittered),
         _end_to_end_check(largest),
         *_memory_checks(ok, largest),
         _incremental_check(ok),
@@ -363,6 +380,30 @@ def _rate_check(ok: list[dict[str, Any]]) -> dict[str, Any] | None:
         f"{worst:.2f} req/s (slowest 400 ms run)",
         worst >= 0.95 * RATE_LIMIT,
     )
+
+
+def _jitter_checks(jittered: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """With arrivals late by up to J: ≥ 97% of 6 / (1 + J) req/s, the fastest rate at which
+    no 429 can happen, and at most one 429 in a run."""
+    checks = []
+    for jitter in sorted({c["jitter_ms"] for c in jittered}):
+        cases = [c for c in jittered if c["jitter_ms"] == jitter]
+        limit = RATE_LIMIT / (1 + jitter / 1000)
+        worst = min(c["ours"]["requests_per_s"] for c in cases)
+        most = max(c["ours"]["throttled"] for c in cases)
+        checks += [
+            _check(
+                f"jitter {jitter} ms: ≥ 97% of 6/(1+J) = {limit:.2f} req/s",
+                f"{worst:.2f} req/s, {worst / limit:.1%} (slowest of {len(cases)} runs)",
+                worst >= 0.97 * limit,
+            ),
+            _check(
+                f"jitter {jitter} ms: at most one 429 in a run",
+                f"{most} (most in one of {len(cases)} runs)",
+                most <= 1,
+            ),
+        ]
+    return checks
 
 
 def _throttle_check(ok: list[dict[str, Any]]) -> dict[str, Any]:
@@ -392,7 +433,13 @@ def _memory_checks(ok: list[dict[str, Any]], largest: dict[str, Any]) -> list[di
     how much a small load needs, not whether memory grows with size.
     """
     series = sorted(
-        (c for c in ok if c["latency_ms"] == largest["latency_ms"]), key=lambda c: c["records"]
+        (
+            c
+            for c in ok
+            if (c["latency_ms"], c.get("jitter_ms"))
+            == (largest["latency_ms"], largest.get("jitter_ms"))
+        ),
+        key=lambda c: c["records"],
     )
     peaks = [c["ours"]["peak_rss_mb"] for c in series]
     growth = (
@@ -479,8 +526,8 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     stem = RESULTS_DIR / f"{started:%Y%m%dT%H%M%S}{'-quick' if args.quick else ''}"
     clock = time.perf_counter()
-    for latency, users in plan(args):
-        results["cases"].append(run_case(latency, users, args))
+    for latency, users, jitter in plan(args):
+        results["cases"].append(run_case(latency, users, jitter, args))
         # Saved after every case, so a long run that breaks off keeps what it measured.
         results["total_minutes"] = (time.perf_counter() - clock) / 60
         stem.with_suffix(".json").write_text(json.dumps(results, indent=2))

@@ -38,14 +38,16 @@
     configs, so `reporting_role` set there would grant nothing, silently. -#}
 {% macro impraise_check_reporting_role() %}
     {%- set granted = graph.nodes.values() | selectattr('config.grants') | list -%}
-    {%- if var('reporting_role', '') and not granted -%}
-        {{ exceptions.raise_compiler_error(
-            "var reporting_role is '" ~ var('reporting_role') ~ "' but no model is granted to it: "
-            ~ "dbt does not apply vars set in dbt_project.yml to that file's configs. "
-            ~ "Pass it on the command line: dbt build --vars '{reporting_role: "
-            ~ var('reporting_role') ~ "}'"
-        ) }}
-    {%- endif -%}
+    {%- for role_var in ('reporting_role', 'analyst_role') -%}
+        {%- if var(role_var, '') and not granted -%}
+            {{ exceptions.raise_compiler_error(
+                "var " ~ role_var ~ " is '" ~ var(role_var) ~ "' but no model is granted to it: "
+                ~ "dbt does not apply vars set in dbt_project.yml to that file's configs. "
+                ~ "Pass it on the command line: dbt build --vars '{" ~ role_var ~ ": "
+                ~ var(role_var) ~ "}'"
+            ) }}
+        {%- endif -%}
+    {%- endfor -%}
 {% endmacro %}
 
 

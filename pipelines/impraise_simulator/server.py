@@ -53,8 +53,9 @@ class SimulatorServer:
         arrivals: TextIO | None = None,
     ) -> None:
         """`arrivals`, if given, gets one line per request as it is answered: its arrival
-        time (time.monotonic(), comparable across processes on one machine) and status.
-        It lets another process see the windows the rate limit judged."""
+        time (time.monotonic(), comparable across processes on one machine), status and
+        request target (path and query). It lets another process see the windows the
+        rate limit judged, and which of its requests made them."""
         if not token:
             raise ValueError("the simulator needs a token to accept")
         self.org = org
@@ -70,6 +71,8 @@ class SimulatorServer:
         self._arrivals = arrivals
         self._random = random.Random(self.switches.seed)
         self._random_seed = self.switches.seed
+        # A stream of its own, so jitter leaves the faults' random sequence as it was.
+        self._jitter = random.Random(f"jitter:{self.switches.seed}")
 
     def start(self) -> SimulatorServer:
         """Bind and serve in a daemon thread; returns self."""
@@ -136,6 +139,7 @@ class SimulatorServer:
         if not self._authorised(handler.headers.get("Authorization", "")):
             at, response = time.monotonic(), api.unauthorized()
         else:
+            self._arrive_late(switches)
             admitted, at, left = self._limiter.admit(switches.rate_limit)
             if admitted:
                 # Absolute URLs in the root listing use the address the client dialled.
@@ -156,9 +160,15 @@ class SimulatorServer:
                 LoggedRequest(at, url.path, bucket, params, response.status, response.records)
             )
             if self._arrivals:
-                self._arrivals.write(f"{at:.6f} {response.status}\n")
+                self._arrivals.write(f"{at:.6f} {response.status} {handler.path}\n")
                 self._arrivals.flush()
         handler.reply(response)
+
+    def _arrive_late(self, switches: Switches) -> None:
+        """Hold the request back by its share of the network's jitter (`arrival_jitter_ms`)
+        before the rate limit stamps it."""
+        if switches.arrival_jitter_ms:
+            time.sleep(self._jitter.uniform(0, switches.arrival_jitter_ms) / 1000)
 
     def _target(self, path: str) -> str | None:
         """ROOT, the (canonical) name of the bucket served at `path`, or None."""

@@ -39,7 +39,7 @@ from .errors import (
     UpstreamError,
 )
 from .naming import renamer
-from .paging import Readings
+from .pagination import Readings
 from .pool import ReadingPool
 from .probe import BucketReport, CompatibilityReport, probe
 from .routes import Bucket, catalog, select_buckets, warn_about_names

@@ -32,7 +32,8 @@ from dlt.common.utils import digest128
 
 from .client import ImpraiseClient
 from .errors import BucketFailedError, TokenRefusedError
-from .paging import PageReader, Readings
+from .page_reader import PageReader
+from .pagination import Readings
 from .pool import ReadingPool
 from .routes import Bucket
 from .schema import CURSOR_FIELD

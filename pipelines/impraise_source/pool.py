@@ -1,7 +1,7 @@
 """The threads and connections the buckets of one run share, owned by that run.
 
-Each bucket's pages are fetched ahead by the threads of one pool (paging.py), over the
-client's kept-alive HTTP connections (client.py). Both belong to the run, not to the
+Each bucket's pages are fetched ahead by the threads of one pool (page_reader.py),
+over the client's kept-alive HTTP connections (client.py). Both belong to the run, not to the
 process: the first bucket that starts reading opens the pool, and the last one to stop
 (read to its end, failed, or closed by dlt or the caller) shuts the pool down and closes
 the connections. A long-lived worker (Airflow, Dagster) that runs the source again and

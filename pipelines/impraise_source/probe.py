@@ -18,7 +18,8 @@ from .client import ImpraiseClient
 from .config import SourceSettings, resolve, validate
 from .errors import BucketFailedError, setting_name
 from .naming import renamer
-from .paging import ASSUMED_READING, PageReader, Readings
+from .page_reader import PageReader
+from .pagination import ASSUMED_READING, Readings
 from .routes import Bucket, Catalog, catalog, select_buckets
 from .schema import CURSOR_FIELD, KNOWN_BUCKETS, bucket_schema
 from .stats import RunStats

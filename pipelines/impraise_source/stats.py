@@ -36,7 +36,7 @@ class RunStats:
     """Counters by bucket name; the root listing counts under `ROOT`."""
 
     buckets: dict[str, BucketStats] = field(default_factory=dict)
-    # One line on how the API's pagination reads, when not as assumed (see paging.py).
+    # One line on how the API's pagination reads, when not as assumed (see pagination.py).
     paging_notice: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

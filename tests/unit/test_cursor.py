@@ -14,7 +14,7 @@ from impraise_source.buckets import (
     read_bucket,
 )
 from impraise_source.errors import BucketFailedError
-from impraise_source.paging import Readings
+from impraise_source.pagination import Readings
 from impraise_source.routes import Bucket
 from impraise_source.timestamps import parse_instant
 

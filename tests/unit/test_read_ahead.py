@@ -7,7 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from impraise_source.paging import BucketProgress, read_ahead
+from impraise_source.read_ahead import BucketProgress, read_ahead
 
 
 def test_items_come_in_order_and_all_of_them():

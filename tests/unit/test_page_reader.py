@@ -6,7 +6,8 @@ import itertools
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from impraise_source.paging import ASSUMED_READING, Page, PageReader, Reading, Readings
+from impraise_source.page_reader import PageReader
+from impraise_source.pagination import ASSUMED_READING, Page, Reading, Readings
 
 from tests.unit.fakes import PAGE, FakeApi
 
@@ -98,38 +99,3 @@ def test_the_reading_is_learnt_from_a_short_last_page(style, reading):
     assert (notice is None) == (reading is ASSUMED_READING)
     if notice:
         assert reading.value in notice and "seen on other" in notice
-
-
-def test_a_full_page_alone_does_not_tell_offset_from_offset_plus_len():
-    page = Page(0, [{}] * PAGE, PAGE, PAGE, PAGE)
-    assert page.reading() is None
-    assert Readings().pages_to_request(page, most=3) == 1
-
-
-def test_a_remaining_count_says_how_many_pages_follow():
-    page = Page(0, [{}] * PAGE, PAGE, PAGE, 25)
-    readings = Readings()
-    readings.observe("b", page)
-    assert page.reading() is Reading.REMAINING
-    assert readings.pages_to_request(page, most=5) == 3
-    assert readings.pages_to_request(page, most=2) == 2
-
-
-def test_a_capped_server_is_noticed():
-    readings = Readings()
-    readings.observe("b", Page(0, [{}] * 4, 4, PAGE, 4))
-    assert readings.served_page_size == 4
-    assert "at most 4 items a page" in (readings.notice() or "")
-
-
-@pytest.mark.parametrize("value", [-5, True, "x", 1.5, [1], {"a": 1}])
-def test_a_next_that_is_no_count_is_no_hint(value):
-    page = Page(0, [{}] * PAGE, PAGE, PAGE, value)
-    assert page.reading() is None or page.reading() is Reading.REMAINING
-    assert page.next_number() in (None, 1)
-
-
-def test_pages_without_data_are_retried_as_malformed():
-    reader = PageReader(FakeApi(1), None, "b", "/b", {"maxItems": PAGE}, 1, Readings())
-    with pytest.raises(ValueError, match="no 'data' list"):
-        reader._page(0, {"pagination": {}})
