@@ -34,7 +34,7 @@ HISTORY = ("dim_users_history", "user_observations")
 # Only when the build ran: when the build that saw a user deleted started (the end of
 # the user's last version and the deletion's row), and when each row was added.
 DELETION = "<found deleted by this build>"
-BUILD_DBT_TIMEOUT = 1500
+BUILD_DBT_TIMEOUT = 2400
 
 
 @dataclass
@@ -120,7 +120,7 @@ def assert_history_matches_the_source(tables: dict[str, list[dict]], loads: list
             assert as_instant(row["valid_from"]) == version.valid_from, user_id
 
 
-@pytest.mark.timeout(2 * BUILD_DBT_TIMEOUT)
+@pytest.mark.timeout(3 * BUILD_DBT_TIMEOUT)
 def test_every_mart_is_equal_on_duckdb_and_on_spark(tmp_path):
     require_spark()
     workspace = PipelineWorkspace(tmp_path)
