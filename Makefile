@@ -78,7 +78,7 @@ bench: $(BENCH_INSTALLED) ## Benchmark against the rate-limit bound and peers (~
 	$(BIN)/python benchmarks/run.py $(ARGS)
 
 bench-spark: $(BENCH_INSTALLED) $(SPARK_INSTALLED) ## dbt build on Spark: in-process session vs a local standalone cluster (master + 2 workers)
-	$(BIN)/python benchmarks/spark_cluster.py
+	$(BIN)/python benchmarks/spark_cluster.py $(ARGS)
 
 lock: ## Rewrite constraints.txt from the packages installed in .venv
 	{ echo "# Pinned versions of every dependency, used as 'pip install -c constraints.txt'."; \

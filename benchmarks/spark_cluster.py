@@ -1,6 +1,7 @@
 """`dbt build` on Apache Spark: in dbt's own process, and on a standalone cluster.
 
-    make bench-spark             # the demo organisation (300 users), both ways
+    make bench-spark                          # the demo organisation (300 users), both ways
+    make bench-spark ARGS=--models-only       # `dbt run`: the models without their tests
 
 The demo organisation is loaded once with IMPRAISE_DESTINATION=spark (raw tables as
 Parquet in a Spark metastore under a temporary directory). Then `dbt build` runs twice
@@ -122,7 +123,9 @@ def tasks_per_executor(work_dir: Path) -> list[int]:
     )
 
 
-def dbt_build(spark_dir: Path, work_dir: Path, name: str, master: str | None) -> float:
+def dbt_build(
+    spark_dir: Path, work_dir: Path, name: str, master: str | None, command: str
+) -> float:
     env = {
         "IMPRAISE_DESTINATION": "spark",
         "IMPRAISE_SPARK_DIR": str(spark_dir),
@@ -134,16 +137,20 @@ def dbt_build(spark_dir: Path, work_dir: Path, name: str, master: str | None) ->
     }
     if master:
         env["IMPRAISE_SPARK_MASTER"] = master
-    run = measure([str(BIN / "dbt"), "build"], clean_env(env), work_dir, name)
+    run = measure([str(BIN / "dbt"), command], clean_env(env), work_dir, name)
     summary = re.findall(r"Done\. PASS=\d+.*", run.stdout)
     if not run.ok or not summary:
-        raise SystemExit(f"dbt build ({name}) failed; see {work_dir / name}.out")
+        raise SystemExit(f"dbt {command} ({name}) failed; see {work_dir / name}.out")
     print(f"  {name}: {run.seconds:.0f} s, {summary[-1]}")
     return run.seconds
 
 
 def main() -> None:
-    argparse.ArgumentParser(description=__doc__).parse_args()
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--models-only", action="store_true", help="dbt run (the models) instead of dbt build"
+    )
+    command = "run" if parser.parse_args().models_only else "build"
     with tempfile.TemporaryDirectory(prefix="impraise-bench-spark-") as tmp:
         work_dir = Path(tmp)
         loaded = work_dir / "loaded"
@@ -164,13 +171,13 @@ def main() -> None:
         if not load.ok:
             raise SystemExit(f"the load failed; see {work_dir / 'load.err'}")
         print(f"load and publish to Spark: {load.seconds:.0f} s")
-        print("dbt build, the demo organisation:")
+        print(f"dbt {command}, the demo organisation:")
         session_dir, cluster_dir = work_dir / "session", work_dir / "cluster"
         shutil.copytree(loaded, session_dir)
         shutil.copytree(loaded, cluster_dir)
-        session = dbt_build(session_dir, work_dir, "session", None)
+        session = dbt_build(session_dir, work_dir, "session", None, command)
         with standalone_cluster(work_dir) as master:
-            cluster = dbt_build(cluster_dir, work_dir, "cluster", master)
+            cluster = dbt_build(cluster_dir, work_dir, "cluster", master, command)
         tasks = tasks_per_executor(work_dir)
         print(
             f"session {session:.0f} s, cluster of {WORKERS} workers {cluster:.0f} s "
