@@ -24,6 +24,12 @@
     {{ column }}
 {%- endmacro %}
 
+{% macro spark__impraise_utc(column) -%}
+    {#- Spark has no `at time zone`; its TIMESTAMPs are instants shown in the session's
+        time zone, which the profile sets to UTC -#}
+    {{ column }}
+{%- endmacro %}
+
 
 {#- Text that is a whole number (sign, digits, blanks around), as a bigint; any
     other text as null, the same on every warehouse. (DuckDB's try_cast would read
@@ -41,6 +47,11 @@
     case when regexp_like(trim({{ text }}), '^[+-]?[0-9]{1,18}$') then cast(trim({{ text }}) as {{ dbt.type_bigint() }}) end
 {%- endmacro %}
 
+{#- Spark has no `~` operator: `rlike` -#}
+{% macro spark__impraise_whole_number(text) -%}
+    case when trim({{ text }}) rlike '^[+-]?[0-9]{1,18}$' then cast(trim({{ text }}) as {{ dbt.type_bigint() }}) end
+{%- endmacro %}
+
 {% macro bigquery__impraise_whole_number(text) -%}
     case when regexp_contains(trim({{ text }}), r'^[+-]?[0-9]{1,18}$') then cast(trim({{ text }}) as {{ dbt.type_bigint() }}) end
 {%- endmacro %}
@@ -54,4 +65,10 @@
 
 {% macro default__impraise_sorted_list(column, delimiter) -%}
     {{ dbt.listagg(column, delimiter, 'order by ' ~ column) }}
+{%- endmacro %}
+
+{#- dbt-spark's listagg drops its `order by` (it warns "order_by_clause is not
+    supported"): collect, then sort -#}
+{% macro spark__impraise_sorted_list(column, delimiter) -%}
+    nullif(array_join(array_sort(collect_list({{ column }})), {{ delimiter }}), '')
 {%- endmacro %}

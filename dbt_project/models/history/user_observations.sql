@@ -1,23 +1,9 @@
-{#-
-    The user history the API does not keep, append-only: each `dbt build` adds the
-    users whose tracked attributes (job title, manager, status, teams) differ from
-    their latest observation, one row per team they are in (team_id null for a user
-    in no team), and a deletion row (is_deleted) for a user no longer at the source.
-    Rows are only ever added, so the model needs no merge or snapshot and builds on
-    plain Parquet (Spark) as on every warehouse; `full_refresh: false` keeps
-    `dbt build --full-refresh` from dropping history the API cannot give back.
-    {{ doc('users_history_design') }}
--#}
-
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    full_refresh=false,
-) }}
+{#- The user history, appended to by each build (append-only, so plain Parquet will do):
+    a row per team for each user whose job title, manager, status or teams changed,
+    and a deletion row for a user gone from the source (doc users_history_design). -#}
 
 {#- One instant per build, the same in every row it adds (the build's start, UTC). -#}
-{%- set observed_at = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S')
-    ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
+{%- set observed_at = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S') ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
 
 with
 
@@ -160,7 +146,7 @@ observed_users as (
 
 ),
 
--- users observed alive before and no longer at the source
+-- observed alive before, no longer at the source
 deleted_users as (
 
     select latest.user_id
