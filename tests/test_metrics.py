@@ -39,6 +39,7 @@ MF = Path(sys.executable).with_name("mf")
 # rows answered by MetricFlow, by what they are grouped by
 Answers = dict[str, list[dict]]
 MONTH = "metric_time__month"
+MONTHLY_CHUNK = 20  # metrics per query by month
 NAMED_METRICS = ("feedback_count", "feedback_request_response_rate")
 
 
@@ -342,11 +343,22 @@ def ask(built: MetricsWarehouse) -> Answers:
     for metric, group_by, _, _ in MART_RECOMPUTATIONS:
         if group_by != MONTH:
             others[group_by].append(_unfloored(built, metric))
-    queries = [{"metrics": names, "group_by": [MONTH]}]
+    # By month in chunks: one query joining every metric's model outgrows DuckDB's 400 MB
+    # (IMPRAISE_DUCKDB_MEMORY_LIMIT) since issue 22's metrics joined them.
+    chunks = [names[start : start + MONTHLY_CHUNK] for start in range(0, len(names), MONTHLY_CHUNK)]
+    queries = [{"metrics": chunk, "group_by": [MONTH]} for chunk in chunks]
     queries += [
         {"metrics": metrics, "group_by": [group_by]} for group_by, metrics in others.items()
     ]
-    return dict(zip([MONTH, *others], built.query(*queries), strict=True))
+    answered = built.query(*queries)
+    # a month no metric of a chunk answered for reads null for them, as one query would
+    by_month: dict = defaultdict(lambda: dict.fromkeys(names))
+    for rows in answered[: len(chunks)]:
+        for row in rows:
+            by_month[row[MONTH]].update(row)
+    return dict(
+        zip([MONTH, *others], [list(by_month.values()), *answered[len(chunks) :]], strict=True)
+    )
 
 
 def _run_checks(built: MetricsWarehouse) -> None:
