@@ -44,8 +44,8 @@ MF = Path(sys.executable).with_name("mf")
 # rows answered by MetricFlow, by what they are grouped by
 Answers = dict[str, list[dict]]
 MONTH = "metric_time__month"
+MONTHLY_CHUNK = 20  # metrics per query by month
 NAMED_METRICS = ("feedback_count", "feedback_request_response_rate")
-MONTH_SLICE = 30  # metrics asked by month in one query
 
 
 # --------------------------------------------------------------------------- the checks
@@ -425,22 +425,22 @@ def ask(built: MetricsWarehouse) -> Answers:
     for metric, group_by, _, _ in RECOMPUTATIONS:
         if group_by != MONTH:
             others[group_by].append(_unfloored(built, metric))
-    # by month in slices: one query of every metric joins some 150 subqueries, more than
-    # DuckDB's 400 MB (IMPRAISE_DUCKDB_MEMORY_LIMIT) holds
-    slices = [names[i : i + MONTH_SLICE] for i in range(0, len(names), MONTH_SLICE)]
-    queries = [{"metrics": metrics, "group_by": [MONTH]} for metrics in slices]
+    # By month in chunks: one query joining every metric's model outgrows DuckDB's 400 MB
+    # (IMPRAISE_DUCKDB_MEMORY_LIMIT) since issue 22's metrics joined them.
+    chunks = [names[start : start + MONTHLY_CHUNK] for start in range(0, len(names), MONTHLY_CHUNK)]
+    queries = [{"metrics": chunk, "group_by": [MONTH]} for chunk in chunks]
     queries += [
         {"metrics": metrics, "group_by": [group_by]} for group_by, metrics in others.items()
     ]
     answered = built.query(*queries)
-    by_month: dict = defaultdict(dict)
-    for rows in answered[: len(slices)]:
+    # a month no metric of a chunk answered for reads null for them, as one query would
+    by_month: dict = defaultdict(lambda: dict.fromkeys(names))
+    for rows in answered[: len(chunks)]:
         for row in rows:
             by_month[row[MONTH]].update(row)
-    return {
-        MONTH: list(by_month.values()),
-        **dict(zip(others, answered[len(slices) :], strict=True)),
-    }
+    return dict(
+        zip([MONTH, *others], [list(by_month.values()), *answered[len(chunks) :]], strict=True)
+    )
 
 
 def _run_checks(built: MetricsWarehouse) -> None:
