@@ -146,8 +146,8 @@ def test_a_request_answered_far_later_than_usual_counts_from_its_latest_arrival(
         jitter.observe(0.1)  # the usual answer: 100 ms
     limiter = SlidingWindowLimiter(1, window_seconds=0.2, margin_seconds=0.03, jitter=jitter)
     with limiter.sending() as slot:
+        written = time.monotonic()  # before the slot's own stamp: the bound below holds
         slot.written()
-        written = time.monotonic()
         time.sleep(0.4)  # answered 300 ms later than usual
         slot.answered()
     limiter.acquire()
