@@ -52,6 +52,15 @@ class ArrivalJitter:
         with self._lock:
             return self._margin
 
+    def fast_response(self) -> float | None:
+        """A fast response time of late (the `TRIM` share of the way up), or None while
+        there are too few."""
+        with self._lock:
+            if len(self._samples) < self.MIN_SAMPLES:
+                return None
+            ordered = sorted(self._samples)
+            return ordered[int(self.TRIM * len(ordered))]
+
 
 def spread(ordered: list[float], trim: float) -> float:
     """The width of the spread of `ordered`, from its faster half: the median less the

@@ -136,3 +136,21 @@ def test_a_few_stalls_do_not_widen_the_learnt_margin():
     for i in range(200):
         jitter.observe(5.0 if i % 50 == 0 else 0.4)  # four 'slow' answers in 200
     assert jitter.margin() == pytest.approx(ArrivalJitter.SAFETY)
+
+
+def test_a_request_answered_far_later_than_usual_counts_from_its_latest_arrival():
+    """A server that stalls before stamping answers late by as much: the slot moves on by
+    the lateness the margin does not cover, so the request six later waits for it."""
+    jitter = ArrivalJitter()
+    for _ in range(20):
+        jitter.observe(0.1)  # the usual answer: 100 ms
+    limiter = SlidingWindowLimiter(1, window_seconds=0.2, margin_seconds=0.03, jitter=jitter)
+    with limiter.sending() as slot:
+        written = time.monotonic()  # before the slot's own stamp: the bound below holds
+        slot.written()
+        time.sleep(0.3)  # answered 200 ms later than usual
+        slot.answered()
+    limiter.acquire()
+    # Counted from the write, the next would have left at 0.23 s; the answer came at 0.3 s
+    # and moved the slot on by the 170 ms the margin does not cover.
+    assert time.monotonic() - written >= 0.2 + 0.03 + (0.3 - 0.1 - 0.03)
