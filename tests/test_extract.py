@@ -9,6 +9,7 @@ import pytest
 from impraise_simulator import BUCKETS, ROOT_SHAPES, Organisation
 
 from tests.support.pipeline import PipelineWorkspace, as_instant, peak_per_window
+from tests.support.simulator import pages_to_read, reading_requests
 from tests.support.truth import assert_raw_matches_source
 
 TOKEN = "tkn-extract-9d2f1c7a"
@@ -72,8 +73,8 @@ def test_a_next_that_does_not_move_forward_is_only_a_hint(
     run = workspace.run(server, token=TOKEN, env={"SOURCES__IMPRAISE__MAX_ITEMS": "50"})
     assert run.returncode == 0, run.output
     assert_raw_matches_source(workspace, small_org)
-    pages = -(-len(small_org.records("feedback")) // 50)
-    assert len(bucket_requests(server, "feedback")) <= pages + 1
+    pages = pages_to_read(len(small_org.records("feedback")), 50)
+    assert len(reading_requests(server, "feedback")) <= pages + 1
 
 
 def test_pacing_never_exceeds_the_quota(simulator, workspace: PipelineWorkspace):
@@ -133,9 +134,11 @@ def test_incremental_run_with_no_changes(simulator, small_org, workspace: Pipeli
     server.clear_log()
     run = workspace.run(server, token=TOKEN)
     assert run.returncode == 0, run.output
-    # One request per bucket, plus the root.
-    assert len(server.request_log) == len(BUCKETS) + 1
-    assert all("after" in r.params for r in server.request_log if r.bucket)
+    # One request per bucket, plus the root; and one small page per bucket, which finds
+    # the API's count equal to the warehouse's.
+    assert len(reading_requests(server)) == len(BUCKETS)
+    assert all("after" in r.params for r in reading_requests(server))
+    assert len(server.request_log) == 2 * len(BUCKETS) + 1
     assert_raw_matches_source(workspace, small_org)
 
 
@@ -174,7 +177,7 @@ def test_cursor_stays_behind_the_run_start(simulator, small_org, workspace: Pipe
     server.switches.change_during_paging = None
     server.clear_log()
     assert workspace.run(server, token=TOKEN, env=env).returncode == 0
-    afters = [as_instant(r.params["after"]) for r in bucket_requests(server, "feedback")]
+    afters = [as_instant(r.params["after"]) for r in reading_requests(server, "feedback")]
     assert afters
     cursor = max(afters).timestamp()
     # Began reading after `started`, before its first page arrived; without the lag the

@@ -23,6 +23,7 @@ from typing import Any, TextIO
 from urllib.parse import parse_qs, urlsplit
 
 from . import api, codec
+from .moving import MovingData, parse_moves
 from .organisation import Organisation
 from .ratelimit import SlidingWindowLimiter
 from .switches import ROOT, FaultQueue, Switches
@@ -65,6 +66,7 @@ class SimulatorServer:
         self._thread: threading.Thread | None = None
         self._limiter = SlidingWindowLimiter()
         self._faults = FaultQueue()
+        self._moving = MovingData(self.switches.seed)
         self._log: list[LoggedRequest] = []
         self._log_lock = threading.Lock()
         self._arrivals = arrivals
@@ -118,6 +120,11 @@ class SimulatorServer:
     def clear_log(self) -> None:
         with self._log_lock:
             self._log.clear()
+
+    @property
+    def moved(self) -> list[tuple[str, str]]:
+        """The records `Switches.moves` deleted, updated or inserted: (kind, id)."""
+        return list(self._moving.moved)
 
     def inject(self, fault: str, bucket: str | None = None, count: int = 1) -> None:
         """Make the next `count` requests to `bucket` suffer `fault` (see switches.FAULTS).
@@ -222,10 +229,16 @@ class SimulatorServer:
             return api.error(400, "bad_request", str(bad))
         window = request.window(switches.after_exclusive)
         shuffle_seed = f"{switches.seed}:{bucket}:{window}" if switches.shuffle else None
+        order = {"shuffle_seed": shuffle_seed, "by_updated": switches.updated_order}
         limit = min(request.max_items, switches.max_page)
-        page = self.org.page(bucket, window, request.offset, limit, shuffle_seed)
+        self._moving.before_page(
+            self.org, parse_moves(switches.moves), bucket, window, request.offset, order
+        )
+        page = self.org.page(bucket, window, request.offset, limit, **order)
         if switches.change_during_paging == bucket and request.offset > 0:
-            self.org.touch_one_of(bucket, window, shuffle_seed, request.offset, self._random)
+            self.org.touch_one_of(
+                bucket, window, shuffle_seed, request.offset, self._random, order["by_updated"]
+            )
         bodies = page.bodies
         if not switches.mixed_offsets:
             bodies = [codec.canonical_body(body) for body in bodies]

@@ -1,7 +1,9 @@
-"""The reading loop: every page of one bucket, in order, each at most once in flight.
+"""The reading loop: every record of one bucket, page by page, in order.
 
 The reader advances by the items it received (see pagination.py for why `next` alone
-never decides) and asks `Readings` how many pages ahead the hints make safe to request.
+never decides), overlapping each page with the one before by one record to notice
+records that shifted meanwhile (anchoring.py), and asks `Readings` how many pages ahead
+the hints make safe to request.
 
 dlt's paginators request one page at a time (dlt-hub/dlt#2844), which at the API's
 latency reaches a fraction of the rate limit (docs/benchmarks.md); so pages are fetched
@@ -11,20 +13,25 @@ ahead where safe, and read by a thread of the bucket's own (read_ahead.py).
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Generator, Iterator
 from concurrent.futures import Executor, Future
 from typing import TYPE_CHECKING, Any
 
+from .anchoring import Anchor, Identity, served_identity
 from .pagination import Page, Readings, parse_page
 from .read_ahead import BucketProgress, read_ahead
 
 if TYPE_CHECKING:
     from .client import ImpraiseClient
 
+Record = dict[str, Any]
+# Records as the documented API serves them, or in snake_case.
+DEFAULT_IDENTITY = served_identity({})
+
 
 class PageReader:
-    """Reads every page of one bucket, in order, starting at offset 0."""
+    """Reads every record of one bucket, page by page, from offset 0 or from where a
+    failed read stopped (`resume`), noticing shifts (anchoring.py)."""
 
     def __init__(
         self,
@@ -35,6 +42,8 @@ class PageReader:
         params: dict[str, Any],
         prefetch_pages: int,
         readings: Readings,
+        identity: Identity = DEFAULT_IDENTITY,
+        resume: Anchor | None = None,
     ) -> None:
         self._client = client
         self._executor = executor
@@ -43,35 +52,62 @@ class PageReader:
         self._params = params
         self._in_flight = max(1, prefetch_pages)
         self._readings = readings
-        self._ahead: deque[tuple[int, Future[Page]]] = deque()
+        self._identity = identity
+        self._resume = resume
+        # Pages requested and not yet used, by offset: fetched ahead of the reading.
+        self._ahead: dict[int, Future[Page]] = {}
+        # A page that did not go on from its anchor, kept in case reading comes back to
+        # its offset after a rewind: it goes on from the page found there, once.
+        self._kept: Page | None = None
         self._progress = BucketProgress(time.time())
+        self._reached: Anchor | None = resume
 
-    def pages(self) -> Iterator[Page]:
-        """The bucket's pages in order.
+    def records(self) -> Iterator[list[Record]]:
+        """The bucket's records, a list per page read (empty for a page that held only
+        records read before), in order.
 
         With an executor they are read by a thread of their own, a page or two ahead of
         the caller: the next requests go out as soon as a page arrives, not when the
         loader, busy with other buckets' pages, comes back for it.
         """
         if self._executor is None:
-            return self._pages_in_order()
-        return read_ahead(self._pages_in_order(), self._in_flight, f"impraise-{self._bucket}")
+            return self._records_in_order()
+        return read_ahead(self._records_in_order(), self._in_flight, f"impraise-{self._bucket}")
 
-    def _pages_in_order(self) -> Generator[Page, None, None]:
-        offset, previous = 0, None
+    @property
+    def reached(self) -> Anchor | None:
+        """Where the records handed on so far end: the next read can resume there."""
+        return self._reached
+
+    def _records_in_order(self) -> Generator[list[Record], None, None]:
+        anchor, previous = self._resume, None
+        offset = anchor.offset if anchor else 0
         try:
             while True:
-                page = self._take(offset)
+                page, kept = self._take(offset)
+                fresh = page.records if anchor is None else anchor.fresh(page)
+                if fresh is None:
+                    self._client.stats.add(self._bucket, shifts=int(not anchor.rewound), rereads=1)
+                    self._kept = None if kept else page
+                    anchor = anchor.rewind(page.page_size)
+                    offset = anchor.offset
+                    continue
                 self._readings.observe(self._bucket, page)
                 self._progress.observe(page.records)
                 if not page.is_last:
+                    anchor = Anchor.after(page, self._identity)
+                    offset = anchor.offset if anchor else page.end
                     # Before the page is handed on: the next ones load while it is used.
-                    wanted = self._readings.pages_to_request(page, self._in_flight, previous)
-                    self._fetch_ahead(page.end, stride=len(page.records), pages=wanted)
-                yield page
+                    stride = offset - page.offset
+                    wanted = self._readings.pages_to_request(
+                        page, self._in_flight, previous, stride
+                    )
+                    self._fetch_ahead(offset, stride, pages=wanted)
+                    self._reached = anchor
+                yield fresh
                 if page.is_last:
                     return
-                offset, previous = page.end, page
+                previous = page
         finally:
             self._drop_ahead()
 
@@ -83,26 +119,29 @@ class PageReader:
             params,
             bucket=self._bucket,
             offset=offset,
-            parse=lambda payload: parse_page(offset, payload, self._params["maxItems"]),
+            parse=lambda payload: parse_page(offset, payload, params["maxItems"]),
             priority=-self._progress.pages_left(),
         )
 
-    def _take(self, offset: int) -> Page:
-        if self._ahead and self._ahead[0][0] == offset:
-            return self._ahead.popleft()[1].result()
-        # The pages fetched ahead assumed full pages; these did not come: no use now.
-        self._drop_ahead()
-        return self.fetch(offset)
+    def _take(self, offset: int) -> tuple[Page, bool]:
+        """The page at `offset`, and whether it is the page kept after a shift."""
+        kept, self._kept = self._kept, None
+        if kept is not None and kept.offset == offset:
+            return kept, True
+        self._kept = kept
+        ahead = self._ahead.pop(offset, None)
+        return (ahead.result() if ahead is not None else self.fetch(offset)), False
 
     def _fetch_ahead(self, offset: int, stride: int, pages: int) -> None:
-        """Have the `pages` pages from `offset` on requested (some may be already)."""
-        if self._ahead and self._ahead[0][0] != offset:
-            self._drop_ahead()
-        planned = self._ahead[-1][0] + stride if self._ahead else offset
-        while len(self._ahead) < pages and self._executor is not None:
-            self._ahead.append((planned, self._executor.submit(self.fetch, planned)))
-            planned += stride
+        """Have the `pages` pages from `offset` on requested, `stride` apart (some may be
+        already); pages requested at other offsets are no use now."""
+        planned = [offset + i * stride for i in range(pages)] if stride > 0 else [offset]
+        for stale in set(self._ahead) - set(planned):
+            self._ahead.pop(stale).cancel()
+        for at in planned:
+            if at not in self._ahead and self._executor is not None:
+                self._ahead[at] = self._executor.submit(self.fetch, at)
 
     def _drop_ahead(self) -> None:
         while self._ahead:
-            self._ahead.popleft()[1].cancel()
+            self._ahead.popitem()[1].cancel()
