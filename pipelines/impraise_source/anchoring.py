@@ -33,6 +33,10 @@ from .pagination import Page
 from .schema import CURSOR_FIELD, warehouse_name
 
 Record = dict[str, Any]
+# Pages read back to find the place after a shift before reading starts over at 0: a
+# shift of more than a page between two requests is rare, and walking back page by page
+# to the start would cost as much as starting over, one request at a time.
+MAX_REWINDS = 3
 # What tells a record from every other, and from its own earlier versions.
 Identity = Callable[[Record], Hashable]
 
@@ -77,7 +81,15 @@ class Anchor:
     # goes on after the last of them still found.
     recent: tuple[Hashable, ...]
     key: Identity
-    rewound: bool = False
+    # Pages read back since the last page that went on from its anchor: after
+    # `MAX_REWINDS`, reading starts over at offset 0 rather than walking back further.
+    rewinds: int = 0
+    # Whether `recent` holds `stored_key`s (an anchor found again from state).
+    stored: bool = False
+
+    @property
+    def rewound(self) -> bool:
+        return self.rewinds > 0 or self.stored
 
     @classmethod
     def after(cls, page: Page, identity: Identity) -> Anchor | None:
@@ -96,7 +108,7 @@ class Anchor:
             None,
             tuple(stored),
             lambda record: stored_key(identity(record)),
-            rewound=True,
+            stored=True,
         )
 
     def fresh(self, page: Page) -> list[Record] | None:
@@ -118,12 +130,16 @@ class Anchor:
         return [record for record, key in kept if key not in recent]
 
     def rewind(self, page_size: int) -> Anchor:
-        """The anchor for the page that ends where this one's page began."""
-        return replace(self, offset=max(0, self.offset - max(1, page_size - 1)), rewound=True)
+        """The anchor for the page that ends where this one's page began; offset 0 once
+        `MAX_REWINDS` pages back did not find the place."""
+        back = self.offset - max(1, page_size - 1) if self.rewinds < MAX_REWINDS else 0
+        return replace(self, offset=max(0, back), rewinds=self.rewinds + 1)
 
     def kept(self, most: int) -> dict[str, Any]:
         """What state keeps to resume here: the offset and the last `most` keys."""
-        return {"offset": self.offset, "keys": [stored_key(key) for key in self.recent[-most:]]}
+        latest = self.recent[-most:]
+        keys = list(latest) if self.stored else [stored_key(key) for key in latest]
+        return {"offset": self.offset, "keys": keys}
 
 
 def _hashable(value: Any) -> Hashable:

@@ -157,3 +157,29 @@ def test_a_failed_bucket_goes_on_next_run_from_where_it_stopped(moved):
     assert before <= parse_instant(state[CURSOR_KEY]) <= datetime.now(UTC) or (
         parse_instant(state[CURSOR_KEY]) == parse_instant(api.records[-1]["updatedAt"])
     )
+
+
+def test_a_resumed_read_that_fails_at_once_keeps_its_resume_point():
+    """A failure before the first page after resuming leaves the place as it was found,
+    not a digest of its digests (which would send the next run back to offset 0)."""
+
+    class Failing(FakeApi):
+        fail_from = 2 * PAGE
+
+        def get_json(self, path, params, bucket, offset, parse, priority=None):
+            if offset >= self.fail_from:
+                raise BucketFailedError(bucket, offset, "HTTP 503")
+            return super().get_json(path, params, bucket, offset, parse, priority)
+
+    api = Failing(records=[record(n, f"2025-01-01T00:{n:02d}:00Z") for n in range(45)])
+    state: dict = {}
+    run(api, state)
+    kept = dict(state[RESUME_KEY])
+    api.fail_from = 0
+    assert run(api, state) == []
+    assert state[RESUME_KEY] == kept
+    api.fail_from, api.requests = 10**6, 0
+    offsets = []
+    api.moves = {1: lambda _records, offset: offsets.append(offset)}
+    run(api, state)
+    assert offsets == [kept["offset"]]
