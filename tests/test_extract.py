@@ -10,7 +10,7 @@ from impraise_simulator import BUCKETS, ROOT_SHAPES, Organisation
 
 from tests.support.pipeline import PipelineWorkspace, as_instant, peak_per_window
 from tests.support.simulator import pages_to_read, reading_requests
-from tests.support.truth import assert_raw_matches_source
+from tests.support.truth import assert_raw_matches_source, compare_bucket
 
 TOKEN = "tkn-extract-9d2f1c7a"
 
@@ -37,6 +37,24 @@ def test_child_tables_hold_nested_lists(simulator, small_org, workspace: Pipelin
         assert child in tables
     expected = sum(len(u["teamIds"]) for u in small_org.records("users"))
     assert workspace.query("select count(*) from impraise_raw.users__team_ids")[0][0] == expected
+
+
+def test_a_list_emptied_at_the_source_leaves_no_child_rows(
+    simulator, small_org, workspace: PipelineWorkspace
+):
+    """The oracle sees child rows under a row whose list is now empty (it compares only
+    lists that hold something otherwise), and an incremental run leaves none."""
+    server = simulator(org=small_org, token=TOKEN, rate_limit=0)
+    assert workspace.run(server, token=TOKEN).returncode == 0
+    user = next(u for u in small_org.records("users") if u["teamIds"])
+    small_org.update("users", user["id"], teamIds=[])
+    stray = compare_bucket(workspace, "users", small_org.records("users"))
+    assert [p for p in stray if "source has no elements" in p] == [
+        f"users/{user['id']}.team_ids: source has no elements, raw has "
+        f"{len(user['teamIds'])} child rows"
+    ]
+    assert workspace.run(server, token=TOKEN).returncode == 0
+    assert_raw_matches_source(workspace, small_org)
 
 
 @pytest.mark.parametrize("shape", ROOT_SHAPES)

@@ -104,34 +104,45 @@ def read_bucket(
     stats.start(name)
     after = _window_start(state, options)
     resume = _resume_point(state, after)
-    began = parse_instant(resume["began"]) if resume else datetime.now(UTC)
+    began = datetime.now(UTC)
     loaded = _loaded_boundary(state, options)
-    params: dict[str, Any] = {"maxItems": options.max_items}
-    if after is not None:
-        params["after"] = format_instant(after)
     newest = _Newest.resumed(resume) if resume else _Newest()
     identity = options.identity(name)
+    read: dict[str, datetime] | None = {}
+
+    def pages(reader: PageReader) -> Iterator[list[Record]]:
+        nonlocal read
+        for page in reader.records():
+            prepared = (prepare(record) for record in page)
+            records = [record for record in prepared if not newest.see(record, loaded)]
+            stats.add(name, rows=len(records), pages=1)
+            read = _note_read(read, records)
+            if records:
+                yield records
+
     with options.pool.reading() if options.pool else nullcontext() as executor:
-        reader = PageReader(
-            options.client,
-            executor,
-            name,
-            bucket.path,
-            params,
-            options.prefetch_pages,
-            options.readings,
-            identity,
-            Anchor.resumed(resume["offset"], resume["keys"], identity) if resume else None,
+
+        def reader(window_start: datetime | None, start: Anchor | None = None) -> PageReader:
+            params: dict[str, Any] = {"maxItems": options.max_items}
+            if window_start is not None:
+                params["after"] = format_instant(window_start)
+            prefetch, readings = options.prefetch_pages, options.readings
+            client, path = options.client, bucket.path
+            return PageReader(
+                client, executor, name, path, params, prefetch, readings, identity, start
+            )
+
+        main = reader(
+            after, Anchor.resumed(resume["offset"], resume["keys"], identity) if resume else None
         )
-        read: dict[str, datetime] | None = {}
         try:
-            for page in reader.records():
-                prepared = (prepare(record) for record in page)
-                records = [record for record in prepared if not newest.see(record, loaded)]
-                stats.add(name, rows=len(records), pages=1)
-                read = _note_read(read, records)
-                if records:
-                    yield records
+            yield from pages(main)
+            if resume:
+                # The pages before the resume point were read by an earlier run: what
+                # changed in them since is read now, so the run is as complete as one
+                # that read the whole window, and its cursor can be its own start's.
+                failed_began = parse_instant(resume["began"]) - options.cursor_lag
+                yield from pages(reader(max(after, failed_began) if after else failed_began))
         except (BucketFailedError, TokenRefusedError) as error:
             # Not logged as an error: the failure is in the stats, which the caller
             # reports once (the CLI prints one line per failed bucket at the end).
@@ -140,7 +151,8 @@ def read_bucket(
                 str(error) if isinstance(error, BucketFailedError) else f"bucket '{name}': {error}"
             )
             stats.finish(name, error=reason, exit_code=error.exit_code)
-            _keep_resume_point(state, after, began, newest, reader.reached)
+            first_began = parse_instant(resume["began"]) if resume else began
+            _keep_resume_point(state, after, first_began, newest, main.reached)
             return
     if options.reconcile:
         yield from _reconciled(bucket, options, read, began - options.cursor_lag, prepare)
