@@ -7,15 +7,17 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 # The benchmark's extra tools (psutil, matplotlib), installed on first use.
 BENCH_INSTALLED := $(VENV)/.bench-installed
+# pyspark and dbt-spark (about 320 MB), for the Spark lane and IMPRAISE_DESTINATION=spark.
+SPARK_INSTALLED := $(VENV)/.spark-installed
 # Everything `make demo` makes, apart from any real organisation's: its warehouse, its
 # pipeline state and its report. `make clean` removes it.
 DEMO_DIR := $(CURDIR)/demo
 
 .DEFAULT_GOAL := help
-.PHONY: help venv install demo report test unit lint bench lock clean
+.PHONY: help venv install install-spark demo report test unit lint bench bench-spark lock clean
 
 help: ## List the targets
-	@grep -E '^[a-z ]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
 
 venv install: $(INSTALLED) ## Create .venv and install the project with its dev tools
 
@@ -25,6 +27,14 @@ $(INSTALLED): pyproject.toml constraints.txt
 		     "Run e.g. 'make PYTHON=python3.11 install'." >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -e '.[dev]' -c constraints.txt
+	touch $@
+
+install-spark: $(SPARK_INSTALLED) ## Add Apache Spark (pyspark, dbt-spark; Java 17 from your OS) for the Spark lane and target
+
+$(SPARK_INSTALLED): $(INSTALLED)
+	@command -v java >/dev/null || echo "note: no java on PATH; Spark needs Java 17" \
+		"(Debian: apt-get install openjdk-17-jre-headless)" >&2
+	$(BIN)/pip install -e '.[dev,spark]' -c constraints.txt
 	touch $@
 
 # The demo never touches a real organisation's warehouse (impraise.duckdb, or wherever
@@ -66,6 +76,9 @@ $(BENCH_INSTALLED): $(INSTALLED)
 
 bench: $(BENCH_INSTALLED) ## Benchmark against the rate-limit bound and peers (~40 min; ARGS=--quick: ~2 min)
 	$(BIN)/python benchmarks/run.py $(ARGS)
+
+bench-spark: $(BENCH_INSTALLED) $(SPARK_INSTALLED) ## dbt build on Spark: in-process session vs a local standalone cluster (master + 2 workers)
+	$(BIN)/python benchmarks/spark_cluster.py $(ARGS)
 
 lock: ## Rewrite constraints.txt from the packages installed in .venv
 	{ echo "# Pinned versions of every dependency, used as 'pip install -c constraints.txt'."; \

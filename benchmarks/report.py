@@ -52,7 +52,15 @@ def _num(value: float | None, digits: int = 1) -> str:
 
 
 def _case_label(case: dict[str, Any]) -> list[str]:
-    return [f"{case['latency_ms']} ms", f"{case['records']:,}"]
+    latency = f"{case['latency_ms']} ms"
+    if case.get("jitter_ms"):
+        latency += f", jitter {case['jitter_ms']} ms"
+    records = f"{case['records']:,}"
+    if case.get("answer_rounds", 1) > 1:
+        records += f" ({case['answer_rounds']} answer rounds)"
+    if case.get("shuffle"):
+        records += " (shuffled)"
+    return [latency, records]
 
 
 def _throughput_table(cases: list[dict[str, Any]]) -> str:
@@ -66,6 +74,7 @@ def _throughput_table(cases: list[dict[str, Any]]) -> str:
         "rows/s",
         "429s",
         "tightest window s",
+        "median window s",
         "extract s",
         "bound s",
         "extract ÷ bound",
@@ -91,6 +100,7 @@ def _throughput_table(cases: list[dict[str, Any]]) -> str:
                 _num(ours["rows_per_s"], 0),
                 str(ours["throttled"]),
                 _num(ours.get("tightest_window_s"), 3),
+                _num(ours.get("median_window_s"), 3),
                 _num(ours["steps"].get("extract")),
                 _num(ours["bound_s"]),
                 _num(ours["extract_vs_bound"], 2),

@@ -34,7 +34,7 @@ from typing import Any
 
 import dlt
 import psutil
-from processes import PYTHON, REPO_ROOT, Measured, Simulator, clean_env, measure
+from processes import PYTHON, REPO_ROOT, Measured, Simulator, clean_env, measure, pipeline_env
 from report import draw_chart, markdown_report
 
 # The API's contract: requests per second, and records per page at most.
@@ -92,6 +92,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="organisation size on which the peers run, at every latency "
         "(default 10000; quick 300)",
     )
+    parser.add_argument(
+        "--jitter-ms",
+        type=_ints,
+        default=[0],
+        help="requests reach the simulator's rate limit late by a random 0 to J ms, as over "
+        "a real network; comma-separated, each J a round of its own (default 0)",
+    )
+    parser.add_argument(
+        "--answer-rounds",
+        type=int,
+        default=1,
+        metavar="N",
+        help="review questionnaires N times longer, so that one bucket dominates every "
+        "organisation (3: review answers hold 71%% of the pages; default 1: 45%%)",
+    )
+    parser.add_argument(
+        "--shuffle",
+        action="store_true",
+        help="the simulator serves each bucket's records in an arbitrary (stable) order",
+    )
     parser.add_argument("--no-peers", action="store_true", help="benchmark our pipeline only")
     parser.add_argument("--no-dbt", action="store_true", help="skip the dbt build phase")
     parser.add_argument(
@@ -127,12 +147,13 @@ def _ints(value: str) -> list[int]:
     return [int(part) for part in value.split(",") if part.strip()]
 
 
-def plan(args: argparse.Namespace) -> list[tuple[int, int]]:
-    """The (latency, users) cases to run, largest latency first."""
+def plan(args: argparse.Namespace) -> list[tuple[int, int, int]]:
+    """The (latency, users, jitter) cases to run, largest latency first."""
     caps = dict(tuple(map(int, item.split("=", 1))) for item in args.max_users)
     sizes = sorted(set(args.sizes) | (set() if args.no_peers else {args.peer_users}))
     return [
-        (latency, users)
+        (latency, users, jitter)
+        for jitter in args.jitter_ms
         for latency in sorted(args.latencies, reverse=True)
         for users in sizes
         if users <= caps.get(latency, users)
@@ -210,22 +231,16 @@ def run_ours(
     simulator: Simulator, workdir: Path, token: str, extra_env: dict[str, str], name: str
 ) -> dict[str, Any]:
     """One run of our CLI against `simulator`; the pipeline state lives in `workdir`."""
-    env = clean_env(
-        {
-            "SOURCES__IMPRAISE__API_TOKEN": token,
-            "SOURCES__IMPRAISE__BASE_URL": simulator.url,
-            "SOURCES__IMPRAISE__REQUESTS_PER_SECOND": str(RATE_LIMIT),
-            "IMPRAISE_DUCKDB_PATH": str(workdir / "bench.duckdb"),
-            "DLT_DATA_DIR": str(workdir / "dlt"),
-            **extra_env,
-        }
-    )
+    env = pipeline_env(simulator.url, token, workdir, RATE_LIMIT) | extra_env
     cpu_before, arrivals_before = simulator.cpu_seconds(), simulator.arrivals_mark()
     run = measure([str(PYTHON), str(CLI)], env, workdir, name)
     result = _process_figures(run)
     result["simulator_cpu_s"] = round(simulator.cpu_seconds() - cpu_before, 1)
     # Seven arrivals closer than a second make a 429: the margin the server saw.
-    result["tightest_window_s"] = simulator.tightest_window(arrivals_before, RATE_LIMIT + 1)
+    windows = simulator.windows(arrivals_before, RATE_LIMIT + 1)
+    if windows:
+        result["tightest_window_s"] = windows[0]
+        result["median_window_s"] = windows[len(windows) // 2]
     if not run.ok:
         result["error"] = _tail(run.stderr or run.stdout)
         return result
@@ -300,8 +315,8 @@ def run_peer(
     return result
 
 
-def run_case(latency: int, users: int, args: argparse.Namespace) -> dict[str, Any]:
-    """Everything measured on one organisation at one latency, on one simulator."""
+def run_case(latency: int, users: int, jitter: int, args: argparse.Namespace) -> dict[str, Any]:
+    """Everything measured on one organisation at one latency and jitter, on one simulator."""
     token = secrets.token_urlsafe(24)
     extra_env = dict(item.split("=", 1) for item in args.set)
     workdir = Path(tempfile.mkdtemp(prefix=f"impraise-bench-{users}-{latency}ms-"))
@@ -309,12 +324,28 @@ def run_case(latency: int, users: int, args: argparse.Namespace) -> dict[str, An
     case: dict[str, Any] = {
         "users": users,
         "latency_ms": latency,
+        "jitter_ms": jitter,
+        "answer_rounds": args.answer_rounds,
+        "shuffle": args.shuffle,
         "load_average": [round(x, 2) for x in psutil.getloadavg()],
     }
     try:
-        _log(f"{latency} ms, {users} users: generating the organisation")
-        with Simulator(users, latency, token, workdir) as simulator:
-            case.update(records=simulator.records, simulator_startup_s=simulator.startup_seconds)
+        _log(f"{latency} ms, jitter {jitter} ms, {users} users: generating the organisation")
+        simulator = Simulator(
+            users,
+            latency,
+            token,
+            workdir,
+            jitter_ms=jitter,
+            answer_rounds=args.answer_rounds,
+            shuffle=args.shuffle,
+        )
+        with simulator:
+            case.update(
+                records=simulator.records,
+                simulator_startup_s=simulator.startup_seconds,
+                simulator_niceness=simulator.niceness,
+            )
             _log(f"  {simulator.records} records, ready in {simulator.startup_seconds:.0f} s")
             ours = case["ours"] = run_ours(simulator, workdir, token, extra_env, "first-run")
             _log(f"  our first run: {_brief(ours)}")
@@ -334,6 +365,8 @@ def run_case(latency: int, users: int, args: argparse.Namespace) -> dict[str, An
                     case["peers"][name] = run_peer(name, simulator, workdir, token, ours)
                     _log(f"  peer {name}: {_brief(case['peers'][name])}")
             case["simulator_rss_mb"] = simulator.rss_bytes() / MB
+            # Other work on the machine skews timings: how busy it was over the case.
+            case["load_average_at_end"] = [round(x, 2) for x in psutil.getloadavg()]
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return case
@@ -345,9 +378,12 @@ def targets(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if not ok:
         return []
     largest = max(ok, key=lambda c: (c["records"], c["latency_ms"]))
+    steady = [c for c in ok if not c.get("jitter_ms")]
+    jittered = [c for c in ok if c.get("jitter_ms")]
     checks = [
-        _rate_check(ok),
-        _throttle_check(ok),
+        _rate_check(steady),
+        _throttle_check(steady) if steady else None,
+        *_jitter_checks(jittered),
         _end_to_end_check(largest),
         *_memory_checks(ok, largest),
         _incremental_check(ok),
@@ -365,6 +401,30 @@ def _rate_check(ok: list[dict[str, Any]]) -> dict[str, Any] | None:
         f"{worst:.2f} req/s (slowest 400 ms run)",
         worst >= 0.95 * RATE_LIMIT,
     )
+
+
+def _jitter_checks(jittered: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """With arrivals late by up to J: ≥ 97% of 6 / (1 + J) req/s, the fastest rate at which
+    no 429 can happen, and at most one 429 in a run."""
+    checks = []
+    for jitter in sorted({c["jitter_ms"] for c in jittered}):
+        cases = [c for c in jittered if c["jitter_ms"] == jitter]
+        limit = RATE_LIMIT / (1 + jitter / 1000)
+        worst = min(c["ours"]["requests_per_s"] for c in cases)
+        most = max(c["ours"]["throttled"] for c in cases)
+        checks += [
+            _check(
+                f"jitter {jitter} ms: ≥ 97% of 6/(1+J) = {limit:.2f} req/s",
+                f"{worst:.2f} req/s, {worst / limit:.1%} (slowest of {len(cases)} runs)",
+                worst >= 0.97 * limit,
+            ),
+            _check(
+                f"jitter {jitter} ms: at most one 429 in a run",
+                f"{most} (most in one of {len(cases)} runs)",
+                most <= 1,
+            ),
+        ]
+    return checks
 
 
 def _throttle_check(ok: list[dict[str, Any]]) -> dict[str, Any]:
@@ -394,7 +454,13 @@ def _memory_checks(ok: list[dict[str, Any]], largest: dict[str, Any]) -> list[di
     how much a small load needs, not whether memory grows with size.
     """
     series = sorted(
-        (c for c in ok if c["latency_ms"] == largest["latency_ms"]), key=lambda c: c["records"]
+        (
+            c
+            for c in ok
+            if (c["latency_ms"], c.get("jitter_ms"))
+            == (largest["latency_ms"], largest.get("jitter_ms"))
+        ),
+        key=lambda c: c["records"],
     )
     peaks = [c["ours"]["peak_rss_mb"] for c in series]
     growth = (
@@ -445,7 +511,10 @@ def _brief(result: dict[str, Any]) -> str:
     if "requests_per_s" in result:
         text += f", {result['requests']} requests at {result['requests_per_s']:.2f}/s"
     if result.get("tightest_window_s"):
-        text += f", tightest {RATE_LIMIT + 1}-request window {result['tightest_window_s']:.3f} s"
+        text += (
+            f", {RATE_LIMIT + 1}-request windows {result['tightest_window_s']:.3f} s tightest, "
+            f"{result['median_window_s']:.3f} s median"
+        )
     if result.get("throttled"):
         text += f", {result['throttled']} 429s"
     if "error" in result:
@@ -481,8 +550,8 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     stem = RESULTS_DIR / f"{started:%Y%m%dT%H%M%S}{'-quick' if args.quick else ''}"
     clock = time.perf_counter()
-    for latency, users in plan(args):
-        results["cases"].append(run_case(latency, users, args))
+    for latency, users, jitter in plan(args):
+        results["cases"].append(run_case(latency, users, jitter, args))
         # Saved after every case, so a long run that breaks off keeps what it measured.
         results["total_minutes"] = (time.perf_counter() - clock) / 60
         stem.with_suffix(".json").write_text(json.dumps(results, indent=2))

@@ -1,7 +1,11 @@
-"""Print where `make demo` put its results and a few headline engagement figures.
+"""Print where `make demo` put its results and the report's headline figures.
 
-Reads the demo's DuckDB warehouse (IMPRAISE_DUCKDB_PATH, default demo/demo.duckdb) read-only.
-Exits 1 with one line of explanation when the marts are not there.
+The figures are the report's own (impraise_report.figures.headlines): the same floored
+metrics over the same period, the latest complete months up to how far the data reaches,
+each with its change against the previous period of equal length. Reads the demo's warehouse
+(IMPRAISE_DUCKDB_PATH, default demo/demo.duckdb) through the semantic layer, with the
+dbt project and profiles of the checkout. Exits 1 with one line of explanation when the
+marts are not there.
 """
 
 from __future__ import annotations
@@ -10,78 +14,61 @@ import os
 import sys
 from pathlib import Path
 
-import duckdb
-
-# Rates in the marts are fractions between 0 and 1.
-FIGURES_SQL = {
-    "users": "select count(*) from {marts}.dim_users",
-    "active_users": "select count(*) from {marts}.dim_users where is_active",
-    "feedback_12m": (
-        "select count(*) from {marts}.fct_feedback"
-        " where created_at >= current_date - interval 12 month"
-    ),
-    "response_rate": "select avg(response_rate) from {marts}.fct_feedback_requests",
-    "completion_rate": "select avg(completion_rate) from {marts}.review_cycle_summary",
-}
-TOP_TEAMS_SQL = """
-    select team_name, avg(feedback_per_head) as feedback_per_head
-    from {marts}.team_engagement_monthly
-    group by team_name
-    order by feedback_per_head desc nulls last, team_name
-    limit 3
-"""
-
-
-def percent(rate: float | None) -> str:
-    return "n/a" if rate is None else f"{rate:.0%}"
+PROJECT = Path(__file__).resolve().parents[1]
 
 
 def main() -> int:
-    default = Path(__file__).resolve().parents[1] / "demo" / "demo.duckdb"
+    default = PROJECT / "demo" / "demo.duckdb"
     db_path = Path(os.environ.get("IMPRAISE_DUCKDB_PATH") or default).resolve()
     if not db_path.exists():
         print(f"No warehouse at {db_path}: run `make demo` first.")
         return 1
-    with duckdb.connect(str(db_path), read_only=True) as con:
-        # The schema comes from the dbt profile and model config: look it up, don't assume.
-        row = con.execute(
-            "select table_schema from information_schema.tables"
-            " where table_name = 'dim_users' order by table_schema limit 1"
-        ).fetchone()
-        if row is None:
-            print(f"No marts (dim_users) in {db_path}: run `make demo` first.")
-            return 1
-        schema = row[0]
-        marts = '"' + schema.replace('"', '""') + '"'
-        try:
-            figures = {
-                name: con.execute(sql.format(marts=marts)).fetchone()[0]
-                for name, sql in FIGURES_SQL.items()
-            }
-            top_teams = con.execute(TOP_TEAMS_SQL.format(marts=marts)).fetchall()
-        except duckdb.Error as exc:
-            first_line = str(exc).splitlines()[0]
-            print(f"The marts in schema {schema} are not as expected: {first_line}")
-            return 1
+    os.environ.setdefault("IMPRAISE_DUCKDB_PATH", str(db_path))
+    project_dir = Path(os.environ.get("DBT_PROJECT_DIR") or PROJECT / "dbt_project").resolve()
+    profiles_dir = Path(os.environ.get("DBT_PROFILES_DIR") or PROJECT / "profiles").resolve()
+    # Imported once the warehouse is known to exist: dbt takes seconds to import.
+    from dbt_common.exceptions import DbtRuntimeError
+    from impraise_report import figures, svg
+    from impraise_report.semantic_layer import SemanticLayerError, connect
 
-    print(f"Warehouse:  {db_path} (DuckDB), marts in schema '{schema}'")
+    try:
+        report = figures.headlines(connect(project_dir, profiles_dir), months=24)
+    except (SemanticLayerError, DbtRuntimeError) as error:
+        print(f"The marts in {db_path} cannot answer the metrics: {str(error).splitlines()[-1]}")
+        return 1
+
+    print(f"Warehouse:  {db_path} (DuckDB)")
     print("dbt docs:   dbt_project/target/index.html")
     print(
         "            serve them with: "
         "DBT_PROJECT_DIR=dbt_project DBT_PROFILES_DIR=profiles .venv/bin/dbt docs serve"
     )
     print()
-    print(
-        f"Users:                            {figures['users']} ({figures['active_users']} active)"
-    )
-    print(f"Feedback in the last 12 months:   {figures['feedback_12m']}")
-    print(f"Feedback request response rate:   {percent(figures['response_rate'])} (average)")
-    print(f"Review completion rate:           {percent(figures['completion_rate'])} (average)")
-    print("Top teams by feedback per head (monthly average):")
-    for team_name, per_head in top_teams:
-        print(f"  {team_name}: {'n/a' if per_head is None else f'{per_head:.2f}'}")
+    reach = report.reach
+    print(f"Period:     {report.headline_period.label} (complete months)")
+    print(f"Data to:    {reach.latest_activity:%d %b %Y %H:%M} UTC", end="")
+    if report.partial_month:
+        print(f" ({report.partial_month:%B %Y} is partial: left out)", end="")
+    print()
+    print(f"Privacy:    no figure rests on fewer than {report.floor} people")
+    previous = report.headline_period.previous.label
+    for headline in report.headlines:
+        if headline.value.suppressed:
+            value, change = "withheld", ""
+        else:
+            value = svg.format_number(headline.value.value, headline.number)
+            change = (
+                f"  ({svg.format_change(headline.change, headline.number)} vs {previous})"
+                if headline.change is not None
+                else ""
+            )
+            target = report.targets.get(headline.key)
+            if target is not None:
+                change += f"  target {svg.format_number(target, headline.number)}"
+        print(f"  {headline.label + ':':<58} {value}{change}")
     return 0
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(PROJECT / "pipelines"))
     sys.exit(main())

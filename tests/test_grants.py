@@ -4,8 +4,10 @@ The README's set-up block runs as written (names made unique per run), so the lo
 exactly as privileged as the README says: no superuser, `CREATEDB` or `CREATEROLE`. It
 loads an organisation with ids, names and emails hashed and comments dropped, and `dbt
 build` runs as it too, twice, granting the reporting role. Then a member of that role logs
-in: it reads every mart, every other table of the database answers "permission denied",
-and it cannot create a table beside the marts.
+in: it reads the floored aggregates of marts/reporting and nothing else (every other
+table of the database, the person-level marts included, answers "permission denied"),
+and it cannot create a table beside the marts. A member of the analyst role reads every
+mart.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import psycopg2
 import pytest
 from psycopg2 import errors, sql
 
-from tests.support.dbt import MARTS, Warehouse, run_dbt
+from tests.support.dbt import MARTS, REPORTING_MARTS, Warehouse, run_dbt
 from tests.support.pipeline import REPO_ROOT, PipelineWorkspace
 from tests.support.simulator import SIMULATOR_TOKEN, fresh_small_org
 from tests.test_privacy_policy import KEY, POLICY, mac
@@ -30,7 +32,7 @@ NEVER_GRANTED = {
     "impraise_raw_staging",
     "analytics_staging",
     "analytics_intermediate",
-    "analytics_snapshots",
+    "analytics_history",
 }
 
 
@@ -70,19 +72,23 @@ def count(connection, schema: str, table: str) -> int:
         return cursor.fetchone()[0]
 
 
-def test_the_reporting_role_reads_the_marts_and_nothing_else(postgres, simulator, tmp_path):
+def test_the_reporting_role_reads_floored_marts_and_the_analyst_role_every_mart(
+    postgres, simulator, tmp_path
+):
     suffix = secrets.token_hex(3)
-    names = {role: f"{role}_{suffix}" for role in ("impraise_loader", "reporting", "ana")}
+    roles = ("impraise_loader", "reporting", "analyst", "ana", "al")
+    names = {role: f"{role}_{suffix}" for role in roles}
     password = secrets.token_urlsafe(12)
     admin_env = postgres.create_database(f"impraise_grants_{suffix}")
     with connect(admin_env) as admin, admin.cursor() as cursor:
         cursor.execute(readme_setup(admin_env["PGDATABASE"], names, password))
-        cursor.execute(
-            sql.SQL("create role {} login password %s in role {}").format(
-                sql.Identifier(names["ana"]), sql.Identifier(names["reporting"])
-            ),
-            [password],
-        )
+        for member, role in (("ana", "reporting"), ("al", "analyst")):
+            cursor.execute(
+                sql.SQL("create role {} login password %s in role {}").format(
+                    sql.Identifier(names[member]), sql.Identifier(names[role])
+                ),
+                [password],
+            )
         cursor.execute(
             "select rolsuper or rolcreatedb or rolcreaterole from pg_roles where rolname = %s",
             [names["impraise_loader"]],
@@ -104,10 +110,11 @@ def test_the_reporting_role_reads_the_marts_and_nothing_else(postgres, simulator
         },
     )
     assert load.returncode == 0, load.output
-    # Then the marts again: each is replaced (its grants must follow), and the snapshot
-    # is updated, through a temporary table.
-    reporting = ["--vars", json.dumps({"reporting_role": names["reporting"]})]
-    for args in (["build"], ["build", "--select", "users_snapshot", "marts"]):
+    # Then the marts again: each is replaced (its grants must follow), and the history
+    # is appended to, through a temporary table.
+    roles_vars = {"reporting_role": names["reporting"], "analyst_role": names["analyst"]}
+    reporting = ["--vars", json.dumps(roles_vars)]
+    for args in (["build"], ["build", "--select", "user_observations", "marts"]):
         build = run_dbt([*args, *reporting], warehouse.env, tmp_path)
         assert build.returncode == 0, build.output[-5000:]
         # Hashed ids still join: every relationship test passes, none only warns.
@@ -123,23 +130,36 @@ def test_the_reporting_role_reads_the_marts_and_nothing_else(postgres, simulator
             "where table_schema not in ('pg_catalog', 'information_schema')"
         )
         relations = sorted(cursor.fetchall())
-        expected = {("analytics", mart): count(loader, "analytics", mart) for mart in MARTS}
-    assert set(expected) <= set(relations)
+        every_mart = {
+            ("analytics", mart): count(loader, "analytics", mart)
+            for mart in (*MARTS, *REPORTING_MARTS)
+        }
+    assert set(every_mart) <= set(relations)
 
-    readable, denied = {}, set()
-    with connect(loader_env, names["ana"], password) as ana:
-        for schema, table in relations:
-            try:
-                readable[(schema, table)] = count(ana, schema, table)
-            except errors.InsufficientPrivilege as error:
-                assert "permission denied" in str(error)
-                denied.add((schema, table))
-        with pytest.raises(errors.InsufficientPrivilege), ana.cursor() as cursor:
-            cursor.execute("create table analytics.scratch (x int)")
-    assert readable == expected, "the reporting role reads exactly the marts, all their rows"
+    def reads(member: str) -> tuple[dict, set]:
+        readable, denied = {}, set()
+        with connect(loader_env, names[member], password) as reader:
+            for schema, table in relations:
+                try:
+                    readable[(schema, table)] = count(reader, schema, table)
+                except errors.InsufficientPrivilege as error:
+                    assert "permission denied" in str(error)
+                    denied.add((schema, table))
+            with pytest.raises(errors.InsufficientPrivilege), reader.cursor() as cursor:
+                cursor.execute("create table analytics.scratch (x int)")
+        return readable, denied
+
+    readable, denied = reads("ana")
+    floored = {key: rows for key, rows in every_mart.items() if key[1] in REPORTING_MARTS}
+    assert readable == floored, "the reporting role reads exactly the floored marts, all rows"
     assert {schema for schema, _ in denied} >= NEVER_GRANTED
+    assert ("analytics", "dim_users") in denied and ("analytics", "feedback_pairs") in denied
     assert any(rows for rows in readable.values())
+    analyst_readable, analyst_denied = reads("al")
+    assert analyst_readable == every_mart, "the analyst role reads every mart, all rows"
+    assert {schema for schema, _ in analyst_denied} >= NEVER_GRANTED
     print(
-        f"\ngrants: {len(readable)} marts read as a member of the reporting role, "
-        f"{len(denied)} other tables in {len({s for s, _ in denied})} schemas denied"
+        f"\ngrants: {len(readable)} floored marts read as a member of the reporting role, "
+        f"{len(denied)} other tables in {len({s for s, _ in denied})} schemas denied; "
+        f"{len(analyst_readable)} marts read as a member of the analyst role"
     )

@@ -394,6 +394,21 @@ def test_rate_limit_zero_disables_it(serve):
     assert all(get(server, "/topics").status_code == 200 for _ in range(20))
 
 
+def test_arrival_jitter_stamps_each_request_late_by_up_to_its_bound(serve):
+    """The rate limit judges a request when it reaches it: with arrival_jitter_ms that is
+    a random 0 to J ms after it was sent, and only then does the latency begin."""
+    server = serve(arrival_jitter_ms=150)
+    delays = []
+    with requests.Session() as session:
+        session.headers.update(AUTH)
+        for _ in range(30):
+            sent = time.monotonic()
+            session.get(server.url + "/topics", timeout=30)
+            delays.append(server.request_log[-1].at - sent)
+    assert min(delays) >= 0 and max(delays) < 0.15 + 0.05
+    assert max(delays) - min(delays) > 0.075  # 30 uniform draws span more than half
+
+
 # --- faults ---------------------------------------------------------------------------
 
 
@@ -705,6 +720,20 @@ def assert_variety(data: dict[str, list[dict]]) -> None:
     assert answers and all(r["requestId"] and r["senderId"] for r in answers)
 
 
+def test_answer_rounds_make_review_answers_dominate_and_change_nothing_else():
+    base = Organisation.generate(users=SMALL_ORG_USERS, seed=3)
+    longer = Organisation.generate(users=SMALL_ORG_USERS, seed=3, answer_rounds=3)
+    for bucket in BUCKETS:
+        if bucket != "review_answers":
+            assert longer.records(bucket) == base.records(bucket), bucket
+    answers = longer.records("review_answers")
+    assert len(answers) == 3 * len(base.records("review_answers"))
+    assert len({answer["id"] for answer in answers}) == len(answers)
+    assert {len(answer["id"]) for answer in answers} == {24}
+    sections = Counter(answer["questionText"].rpartition(" (section ")[2] for answer in answers)
+    assert sections["2)"] == sections["3)"] == len(answers) // 3
+
+
 # --- the command line -------------------------------------------------------------------
 
 
@@ -732,9 +761,12 @@ def test_command_line_serves_until_terminated_without_printing_the_token(tmp_pat
         out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
     assert SIMULATOR_TOKEN not in out + err
-    # One line per request as it is answered: its arrival time.monotonic() and status.
+    # One line per request as it is answered: its arrival time.monotonic(), status, target.
     arrivals = [line.split() for line in arrivals_log.read_text().splitlines()]
-    assert [status for _, status in arrivals] == ["200", "429"]
+    assert [(status, target) for _, status, target in arrivals] == [
+        ("200", "/users"),
+        ("429", "/users"),
+    ]
     assert float(arrivals[0][0]) < float(arrivals[1][0]) <= time.monotonic()
 
 
@@ -755,3 +787,33 @@ def test_command_line_without_a_token_prints_a_throwaway_one():
     finally:
         process.terminate()
         process.communicate(timeout=30)
+
+
+def test_the_organisation_has_what_calibration_managers_and_leavers_need(small_org):
+    """Issue 22's sections need, in the small organisation the tests build: people rated
+    by themselves and by their manager, self ratings above managers' (the habit the gap
+    measures), leavers, and a team tree whose leaf teams are smaller than the floor."""
+    participants = {task["id"]: task for task in small_org.records("review_participants")}
+    ratings: dict[tuple[str, str, str], list[int]] = {}
+    for answer in small_org.records("review_answers"):
+        task = participants[answer["participantId"]]
+        if answer["rating"] is not None:
+            key = (answer["reviewId"], task["relationship"], task["recipientId"])
+            ratings.setdefault(key, []).append(answer["rating"])
+    gaps = [
+        sum(self_rated) / len(self_rated) - sum(rated) / len(rated)
+        for (review, relationship, person), self_rated in ratings.items()
+        if relationship == "self" and (rated := ratings.get((review, "manager", person)))
+    ]
+    assert len(gaps) >= 50 and sum(gaps) / len(gaps) > 0.25, (len(gaps), sum(gaps) / len(gaps))
+    users = small_org.records("users")
+    assert sum(user["status"] == "deactivated" for user in users) >= 4
+    teams = small_org.records("teams")
+    parents = {team["parentTeamId"] for team in teams}
+    members = Counter(team_id for user in users for team_id in user["teamIds"])
+    small_leaves = [
+        team
+        for team in teams
+        if team["parentTeamId"] and team["id"] not in parents and members[team["id"]] < 5
+    ]
+    assert small_leaves, "no leaf team below the default floor"

@@ -24,6 +24,12 @@
     {{ column }}
 {%- endmacro %}
 
+{% macro spark__impraise_utc(column) -%}
+    {#- Spark has no `at time zone`; its TIMESTAMPs are instants shown in the session's
+        time zone, which the profile sets to UTC -#}
+    {{ column }}
+{%- endmacro %}
+
 
 {#- Text that is a whole number (sign, digits, blanks around), as a bigint; any
     other text as null, the same on every warehouse. (DuckDB's try_cast would read
@@ -41,41 +47,28 @@
     case when regexp_like(trim({{ text }}), '^[+-]?[0-9]{1,18}$') then cast(trim({{ text }}) as {{ dbt.type_bigint() }}) end
 {%- endmacro %}
 
+{#- Spark has no `~` operator: `rlike` -#}
+{% macro spark__impraise_whole_number(text) -%}
+    case when trim({{ text }}) rlike '^[+-]?[0-9]{1,18}$' then cast(trim({{ text }}) as {{ dbt.type_bigint() }}) end
+{%- endmacro %}
+
 {% macro bigquery__impraise_whole_number(text) -%}
     case when regexp_contains(trim({{ text }}), r'^[+-]?[0-9]{1,18}$') then cast(trim({{ text }}) as {{ dbt.type_bigint() }}) end
 {%- endmacro %}
 
 
-{#- `select <columns>, <entry> as <entry_name> from <relation>`: one row per entry
-    of the `delimiter`-separated text column `list_column`, next to `columns` (a
-    list of names) of the row it came from. Expanding the list and joining on the
-    entry is an equality join; matching entries with position() or LIKE against
-    every candidate would be a nested loop over rows x candidates. -#}
-{% macro impraise_delimited_entries(relation, columns, list_column, delimiter, entry_name) -%}
-    {%- set entry, lateral = adapter.dispatch('impraise_split_entries')(
-        'listed.' ~ list_column, delimiter
-    ) -%}
-    select
-        {%- for column in columns %}
-        listed.{{ column }},
-        {%- endfor %}
-        {{ entry }} as {{ entry_name }}
-    from {{ relation }} as listed{{ lateral }}
+{#- The non-null values of `column` in a group, sorted and joined with
+    `delimiter` (text); null for a group with none. -#}
+{% macro impraise_sorted_list(column, delimiter) %}
+    {{ return(adapter.dispatch('impraise_sorted_list')(column, delimiter)) }}
+{% endmacro %}
+
+{% macro default__impraise_sorted_list(column, delimiter) -%}
+    {{ dbt.listagg(column, delimiter, 'order by ' ~ column) }}
 {%- endmacro %}
 
-{#- (entry expression, what to add to the FROM clause) that split `text` into
-    one row per entry -#}
-{% macro default__impraise_split_entries(text, delimiter) %}
-    {{ return(['unnest(string_to_array(' ~ text ~ ', ' ~ delimiter ~ '))', '']) }}
-{% endmacro %}
-
-{% macro snowflake__impraise_split_entries(text, delimiter) %}
-    {{ return([
-        'cast(entries.value as ' ~ dbt.type_string() ~ ')',
-        ', lateral split_to_table(' ~ text ~ ', ' ~ delimiter ~ ') as entries',
-    ]) }}
-{% endmacro %}
-
-{% macro bigquery__impraise_split_entries(text, delimiter) %}
-    {{ return(['entry', ' cross join unnest(split(' ~ text ~ ', ' ~ delimiter ~ ')) as entry']) }}
-{% endmacro %}
+{#- dbt-spark's listagg drops its `order by` (it warns "order_by_clause is not
+    supported"): collect, then sort -#}
+{% macro spark__impraise_sorted_list(column, delimiter) -%}
+    nullif(array_join(array_sort(collect_list({{ column }})), {{ delimiter }}), '')
+{%- endmacro %}

@@ -5,14 +5,26 @@
     USAGE on a schema too before it can read a table in it (PostgreSQL, Redshift,
     Snowflake): this on-run-end hook grants it, on the schemas of the granted models
     this run built and to the roles they were granted to, nothing else. Raw,
-    staging, intermediate and snapshot schemas hold no granted model, so the role
+    staging, intermediate and history schemas hold no granted model, so the role
     never gets into them.
 -#}
 {% macro impraise_grant_schema_usage() %}
     {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}
-    {{ impraise_check_reporting_role() }}
+    {#- dbt cannot read a var of dbt_project.yml's `vars:` block inside that file's own
+        configs, so `reporting_role` set there would grant nothing, silently. -#}
+    {%- set granted = graph.nodes.values() | selectattr('config.grants') | list -%}
+    {%- for role_var in ('reporting_role', 'analyst_role') -%}
+        {%- if var(role_var, '') and not granted -%}
+            {{ exceptions.raise_compiler_error(
+                "var " ~ role_var ~ " is '" ~ var(role_var) ~ "' but no model is granted to it: "
+                ~ "dbt does not apply vars set in dbt_project.yml to that file's configs. "
+                ~ "Pass it on the command line: dbt build --vars '{" ~ role_var ~ ": "
+                ~ var(role_var) ~ "}'"
+            ) }}
+        {%- endif -%}
+    {%- endfor -%}
     {%- set grantees_by_schema = {} -%}
     {%- for result in results
         if result.status == 'success'
@@ -31,21 +43,6 @@
         {%- do statements.extend(impraise_schema_usage_sql(key[0], key[1], grantees)) -%}
     {%- endfor -%}
     {{ return(statements | join(';\n')) }}
-{% endmacro %}
-
-
-{#- dbt cannot read a var of dbt_project.yml's `vars:` block inside that file's own
-    configs, so `reporting_role` set there would grant nothing, silently. -#}
-{% macro impraise_check_reporting_role() %}
-    {%- set granted = graph.nodes.values() | selectattr('config.grants') | list -%}
-    {%- if var('reporting_role', '') and not granted -%}
-        {{ exceptions.raise_compiler_error(
-            "var reporting_role is '" ~ var('reporting_role') ~ "' but no model is granted to it: "
-            ~ "dbt does not apply vars set in dbt_project.yml to that file's configs. "
-            ~ "Pass it on the command line: dbt build --vars '{reporting_role: "
-            ~ var('reporting_role') ~ "}'"
-        ) }}
-    {%- endif -%}
 {% endmacro %}
 
 

@@ -1,12 +1,17 @@
 -- The privacy floor holds both ways: an average rating or anonymous-feedback
 -- count is shown exactly when the group it summarises has at least
--- min_group_size people, and its suppression flag says which it is.
+-- min_group_size people (a cycle's raters and the people they rated), and its
+-- suppression flag says which it is.
 
 {%- set floor = impraise_min_group_size() %}
-{#- (mart, row id, suppression flag) of the marts that average ratings -#}
+{#- (mart, row id, suppression flag, the people counted) of the marts that average
+    ratings: a cycle's average counts its raters and the people they rated -#}
 {%- set rating_marts = [
-    ('review_topic_ratings', 'review_topic_id', 'is_suppressed'),
-    ('review_cycle_summary', 'review_id', 'is_avg_rating_suppressed'),
+    ('review_topic_ratings', 'review_topic_id', 'is_suppressed', 'raters_count'),
+    (
+        'review_cycle_summary', 'review_id', 'is_avg_rating_suppressed',
+        'least(raters_count, rated_people_count)'
+    ),
 ] %}
 
 with
@@ -54,14 +59,14 @@ team_months as (
 
 )
 
-{% for mart, row_id, is_suppressed in rating_marts %}
+{% for mart, row_id, is_suppressed, people in rating_marts %}
     select
         '{{ mart }}' as model,
         {{ row_id }} as row_id
     from {{ ref(mart) }}
     where
-        (raters_count < {{ floor }} and (avg_rating is not null or not {{ is_suppressed }}))
-        or (raters_count >= {{ floor }} and (avg_rating is null or {{ is_suppressed }}))
+        ({{ people }} < {{ floor }} and (avg_rating is not null or not {{ is_suppressed }}))
+        or ({{ people }} >= {{ floor }} and (avg_rating is null or {{ is_suppressed }}))
 
     union all
 {% endfor %}

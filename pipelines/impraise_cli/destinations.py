@@ -60,12 +60,24 @@ def duckdb_memory_limit(env: Mapping[str, str] = os.environ) -> str:
     return limit
 
 
+def destination_name(name: str | None, env: Mapping[str, str] = os.environ) -> str:
+    """The destination asked for: `name`, else IMPRAISE_DESTINATION, else duckdb."""
+    return (name or env.get("IMPRAISE_DESTINATION") or DEFAULT_DESTINATION).strip().lower()
+
+
 def destination_for(
     name: str | None, env: Mapping[str, str] = os.environ, demo: bool = False
 ) -> Destination:
-    """The dlt destination called `name` (default: IMPRAISE_DESTINATION, then duckdb)."""
-    name = (name or env.get("IMPRAISE_DESTINATION") or DEFAULT_DESTINATION).strip().lower()
-    if name == "duckdb":
+    """The dlt destination called `name` (default: IMPRAISE_DESTINATION, then duckdb).
+
+    `spark` loads into the DuckDB file too, which spark.py then publishes to Spark.
+    """
+    name = destination_name(name, env)
+    if name == "spark":
+        from .spark import check_spark_available
+
+        check_spark_available()
+    if name in ("duckdb", "spark"):
         credentials = DuckDbCredentials(
             str(duckdb_path(env, demo)), global_config={"memory_limit": duckdb_memory_limit(env)}
         )

@@ -20,7 +20,7 @@ from impraise_source import FinishedLoad, RunStats, finish_load, impraise
 from impraise_source.errors import ConfigurationError
 
 from .datasets import dataset_name, pipeline_name
-from .destinations import destination_for, file_format_for
+from .destinations import destination_for, destination_name, duckdb_path, file_format_for
 from .locking import exclusive_run
 from .summary import format_summary
 from .warehouse import check_dataset, check_destination
@@ -70,7 +70,15 @@ def load(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
         print(format_summary(stats))
         report_finished(finished)
         report_reconciled(stats)
-    print(f"loaded into {pipeline.destination.destination_name} dataset {dataset}")
+        print(f"loaded into {pipeline.destination.destination_name} dataset {dataset}")
+        if destination_name(args.destination) == "spark":
+            from .spark import publish_raw_tables
+
+            published = publish_raw_tables(duckdb_path(demo=args.demo), dataset)
+            print(
+                f"published to spark: {published.tables} tables, {published.rows} rows, "
+                f"as parquet in {published.where}"
+            )
     for reason in sorted(stats.failures.values()):
         print(f"impraise: error: {reason}", file=sys.stderr)
     return stats.exit_code

@@ -14,7 +14,8 @@ import os
 import sys
 from pathlib import Path
 
-from . import figures, page
+from . import figures, page, people_figures, people_page
+from .marts import MartReader
 from .semantic_layer import SemanticLayerError, connect
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -51,13 +52,20 @@ def main(argv: list[str] | None = None) -> int:
     try:
         layer = connect(project_dir, profiles_dir)
         report = figures.build(layer, args.months)
+        target_path = Path(os.environ.get("DBT_TARGET_PATH") or project_dir / "target")
+        people = people_figures.build(layer, MartReader.from_target(target_path), report.period)
     except SemanticLayerError as error:
         print(f"error: {error}")
         return 1
     except DbtRuntimeError as error:  # a metric's query failed: the marts are not there
         print(f"error: the warehouse cannot answer the metrics: {_first_line(error)}")
         return 1
-    html = page.render(report, dt.datetime.now(dt.UTC))
+    html = page.render(
+        report,
+        dt.datetime.now(dt.UTC),
+        people_page.render(people, report.floor),
+        people_page.STYLE,
+    )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(html, encoding="utf-8")
     print(f"Report:     {args.output.resolve()} ({len(html.encode()):,} bytes)")

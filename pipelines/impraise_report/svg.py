@@ -2,7 +2,9 @@
 
 Each chart is an `<svg class="chart" data-chart="<key>">`; every drawn figure (a point, a
 bar, a cell) carries the class `mark`, and a withheld one the class `suppressed` as well,
-drawn hatched, so a reader (and a test) can tell shown, withheld and empty apart.
+drawn hatched, so a reader (and a test) can tell shown and withheld apart. Each mark names
+the figures it draws in `data-cells` (`month|series`, `label`, `team|column`,
+`giver|receiver`, separated by `;`), for the tests.
 """
 
 from __future__ import annotations
@@ -22,16 +24,24 @@ LIGHTEST, DARKEST = (219, 234, 254), (30, 58, 138)
 
 
 def format_number(value: float | None, number: str) -> str:
-    """A value as the report prints it; `number` is percent, count, decimal or hours."""
+    """A value as the report prints it; `number` is percent, count, decimal or days."""
     if value is None:
         return NO_VALUE
     if number == "percent":
         return f"{value * 100:.0f}%"
     if number == "count":
         return f"{value:,.0f}"
-    if number == "hours":
-        return f"{value:,.1f} h"
+    if number == "days":
+        return f"{value:,.1f} days"
     return f"{value:,.2f}"
+
+
+def format_change(change: float, number: str) -> str:
+    """A change between two periods: points for percentages, as the figure otherwise."""
+    sign = "+" if change > 0 else "\N{MINUS SIGN}" if change < 0 else "\N{PLUS-MINUS SIGN}"
+    if number == "percent":
+        return f"{sign}{abs(change) * 100:.0f} pts"
+    return sign + format_number(abs(change), number)
 
 
 def monthly_chart(chart: MonthlyChart) -> str:
@@ -51,6 +61,40 @@ def monthly_chart(chart: MonthlyChart) -> str:
         return top + plot_height * (1 - value / top_value)
 
     parts = [_hatch(chart.key)]
+    if chart.target is not None:
+        # the target as a band, from it to the top of the scale
+        parts.append(
+            f'<rect class="target" x="{left}" y="{top}" width="{plot_width}" '
+            f'height="{y(chart.target) - top:.1f}" fill="#dcfce7" opacity="0.7">'
+            f"{_title(f'target: {format_number(chart.target, chart.number)} or more')}</rect>"
+        )
+        parts.append(
+            _text(
+                WIDTH - right - 4,
+                y(chart.target) - 4,
+                "target " + format_number(chart.target, chart.number),
+                anchor="end",
+                fill="#15803d",
+            )
+        )
+    if chart.partial_to is not None:
+        # the last month: the data ends inside it
+        x = left + band * (len(chart.months) - 1)
+        parts.append(
+            f'<rect class="partial" x="{x:.1f}" y="{top}" width="{band:.1f}" '
+            f'height="{plot_height}" fill="#fef3c7" opacity="0.8">'
+            f"{_title(f'partial month: the data reaches {chart.partial_to:%d %b %Y}')}</rect>"
+        )
+        parts.append(
+            _text(
+                x + band / 2,
+                top - 4,
+                f"to {chart.partial_to:%d %b}",
+                anchor="middle",
+                fill="#92400e",
+                size=10,
+            )
+        )
     parts += _y_axis(ticks, top_value, left, WIDTH - right, y, chart.number)
     step = max(1, math.ceil(len(chart.months) / 12))
     for i, month in enumerate(chart.months):
@@ -58,10 +102,12 @@ def monthly_chart(chart: MonthlyChart) -> str:
             x = left + band * (i + 0.5)
             parts.append(_text(x, height - bottom + 16, f"{month:%b %y}", anchor="middle"))
     for i, month in enumerate(chart.months):
-        if any(series.values[i].suppressed for series in chart.series):
-            title = f"{month:%b %Y}: suppressed (privacy floor)"
+        withheld = [series.label for series in chart.series if series.values[i].suppressed]
+        if withheld:
+            title = f"{month:%b %Y}: withheld (privacy floor): {', '.join(withheld)}"
+            cells = [f"{month:%Y-%m}|{label}" for label in withheld]
             parts.append(
-                _rect(left + band * i + 1, top, band - 2, plot_height, chart.key, title=title)
+                _rect(left + band * i + 1, top, band - 2, plot_height, chart.key, title, cells)
             )
     if chart.kind == "line":
         for colour, series in zip(COLOURS, chart.series, strict=False):
@@ -69,7 +115,16 @@ def monthly_chart(chart: MonthlyChart) -> str:
                 f"{series.label}, {month:%b %Y}: {format_number(value.value, chart.number)}"
                 for month, value in zip(chart.months, series.values, strict=True)
             ]
-            parts += _line(series.values, titles, colour, lambda i: left + band * (i + 0.5), y)
+            names = [f"{month:%Y-%m}|{series.label}" for month in chart.months]
+            parts += _line(
+                series.values,
+                titles,
+                names,
+                colour,
+                lambda i: left + band * (i + 0.5),
+                y,
+                partial=chart.partial_to is not None,
+            )
     else:
         bar = band * 0.7
         base = [0.0] * len(chart.months)
@@ -80,7 +135,12 @@ def monthly_chart(chart: MonthlyChart) -> str:
                     top_y = y(base[i] + value.value)
                     title = f"{series.label}, {month:%b %Y}: "
                     title += format_number(value.value, chart.number)
-                    parts.append(_bar(x, top_y, bar, y(base[i]) - top_y, colour, title))
+                    partial = chart.partial_to is not None and i == len(chart.months) - 1
+                    if partial:
+                        title += " (partial month)"
+                    cells = [f"{month:%Y-%m}|{series.label}"]
+                    tall = y(base[i]) - top_y
+                    parts.append(_bar(x, top_y, bar, tall, colour, title, cells, partial))
                     base[i] += value.value
     legend = [(colour, series.label) for colour, series in zip(COLOURS, chart.series, strict=False)]
     parts += _legend(legend, left, 14, chart.key, any_suppressed(chart.series))
@@ -100,14 +160,24 @@ def bar_chart(chart: BarChart) -> str:
         cells = [_text(label_width - 8, y + 15, bar.label, anchor="end", limit=34)]
         if bar.value.suppressed:
             cells.append(
-                _rect(label_width, y + 3, 60, row - 8, chart.key, f"{bar.label}: suppressed")
+                _rect(
+                    label_width,
+                    y + 3,
+                    60,
+                    row - 8,
+                    chart.key,
+                    f"{bar.label}: withheld",
+                    [bar.label],
+                )
             )
-            cells.append(_text(label_width + 68, y + 15, "suppressed", fill=MUTED))
+            cells.append(_text(label_width + 68, y + 15, "withheld (privacy floor)", fill=MUTED))
         else:
             length = bar_space * (bar.value.value or 0) / top_value
             label = format_number(bar.value.value, chart.number)
             title = f"{bar.label}: {label}"
-            cells.append(_bar(label_width, y + 3, max(length, 1), row - 8, COLOURS[0], title))
+            cells.append(
+                _bar(label_width, y + 3, max(length, 1), row - 8, COLOURS[0], title, [bar.label])
+            )
             cells.append(_text(label_width + length + 6, y + 15, label, weight="600"))
             if bar.detail:
                 cells.append(_text(label_width + length + 48, y + 15, bar.detail, fill=MUTED))
@@ -136,8 +206,9 @@ def team_table(table: TeamTable, floor: int) -> str:
         name = team_row.team + (" *" if team_row.suppressed_months else "")
         cells.append(_text(name_width - 8, y + 15, name, anchor="end", limit=34))
         if team_row.values[0].suppressed:
-            message = f"suppressed: fewer than {floor} active members in every month"
-            cells.append(_rect(name_width + 4, y + 4, 60, row - 8, table.key, message))
+            message = f"withheld: fewer than {floor} active members in every month"
+            names = [f"{team_row.team}|{heading}" for heading, _ in table.columns]
+            cells.append(_rect(name_width + 4, y + 4, 60, row - 8, table.key, message, names))
             cells.append(_text(name_width + 72, y + 15, message, fill=MUTED))
         else:
             for c, ((heading, number), value) in enumerate(
@@ -145,13 +216,16 @@ def team_table(table: TeamTable, floor: int) -> str:
             ):
                 x = name_width + column_width * c + 4
                 if value.value is None:
-                    cells.append(_text(x, y + 15, NO_VALUE, fill=MUTED))
+                    message = f"{team_row.team}, {heading}: withheld (privacy floor)"
+                    name = [f"{team_row.team}|{heading}"]
+                    cells.append(_rect(x, y + 5, 40, row - 10, table.key, message, name))
                     continue
                 label = format_number(value.value, number)
                 length = (column_width - 60) * value.value / tops[c]
                 colour = COLOURS[c % len(COLOURS)]
                 title = f"{team_row.team}, {heading}: {label}"
-                cells.append(_bar(x, y + 5, max(length, 1), row - 10, colour, title))
+                name = [f"{team_row.team}|{heading}"]
+                cells.append(_bar(x, y + 5, max(length, 1), row - 10, colour, title, name))
                 cells.append(_text(x + length + 4, y + 15, label))
         parts.append(_row(team_row.team, cells))
     return _svg(table.key, height, parts)
@@ -177,19 +251,17 @@ def flow_matrix(matrix: FlowMatrix) -> str:
         for j in range(count):
             x, y = label_width + cell * j, column_labels + cell * i
             value = matrix.cells.get((i, j))
-            if value is None:
-                parts.append(
-                    f'<rect x="{x:.1f}" y="{y:.1f}" width="{cell:.1f}" height="{cell:.1f}" '
-                    f'fill="#ffffff" stroke="{GRID}"/>'
-                )
-            elif value.suppressed:
-                title = f"{matrix.teams[i]} to {matrix.teams[j]}: suppressed"
-                parts.append(_rect(x, y, cell, cell, matrix.key, title))
+            if value is None or value.value is None:
+                # below the floor or none at all: alike, so a cell says nothing happened
+                title = f"{matrix.teams[i]} to {matrix.teams[j]}: not shown"
+                name = [f"{matrix.teams[i]}|{matrix.teams[j]}"]
+                parts.append(_rect(x, y, cell, cell, matrix.key, title, name))
             else:
                 shade = _shade((value.value or 0) / largest if largest else 0)
                 title = f"{matrix.teams[i]} to {matrix.teams[j]}: {value.value:,.0f}"
+                name = _cells([f"{matrix.teams[i]}|{matrix.teams[j]}"])
                 parts.append(
-                    f'<rect class="mark" x="{x:.1f}" y="{y:.1f}" width="{cell:.1f}" '
+                    f'<rect class="mark"{name} x="{x:.1f}" y="{y:.1f}" width="{cell:.1f}" '
                     f'height="{cell:.1f}" fill="{shade}" stroke="#ffffff">{_title(title)}</rect>'
                 )
                 if cell >= 18:
@@ -215,12 +287,9 @@ def flow_matrix(matrix: FlowMatrix) -> str:
         _text(label_width + 142, legend_y + 10, f"more (up to {largest:,.0f})", fill=MUTED)
     )
     parts.append(_rect(label_width + 270, legend_y, 16, 12, matrix.key))
-    parts.append(_text(label_width + 292, legend_y + 10, "suppressed", fill=MUTED))
     parts.append(
-        f'<rect x="{label_width + 380}" y="{legend_y}" width="16" height="12" fill="#ffffff" '
-        f'stroke="{GRID}"/>'
+        _text(label_width + 292, legend_y + 10, "not shown: too few people, or none", fill=MUTED)
     )
-    parts.append(_text(label_width + 402, legend_y + 10, "no feedback", fill=MUTED))
     return _svg(matrix.key, height, parts)
 
 
@@ -251,22 +320,29 @@ def _hatch(key: str) -> str:
     )
 
 
-def _rect(x, y, width, height, key: str, title: str | None = None) -> str:
-    """A hatched area: a withheld figure (with its `title`), or without one the legend's
-    sample of it."""
+def _rect(x, y, width, height, key: str, title: str | None = None, cells=()) -> str:
+    """A hatched area: withheld figures (with a `title`, and the `cells` it stands for),
+    or without one the legend's sample of it."""
     css = "legend" if title is None else "mark suppressed"
     return (
-        f'<rect class="{css}" x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{height:.1f}" '
-        f'fill="url(#{escape(key)}-hatch)" stroke="#9ca3af" stroke-width="0.5">'
-        f"{_title(title)}</rect>"
+        f'<rect class="{css}"{_cells(cells)} x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" '
+        f'height="{height:.1f}" fill="url(#{escape(key)}-hatch)" stroke="#9ca3af" '
+        f'stroke-width="0.5">{_title(title)}</rect>'
     )
 
 
-def _bar(x, y, width, height, colour: str, title: str) -> str:
+def _bar(x, y, width, height, colour: str, title: str, cells=(), partial=False) -> str:
+    """A bar; one of a partial month is pale, so that it does not read as final."""
+    css, opacity = ("mark partial", ' fill-opacity="0.35"') if partial else ("mark", "")
     return (
-        f'<rect class="mark" x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{height:.1f}" '
-        f'fill="{colour}">{_title(title)}</rect>'
+        f'<rect class="{css}"{_cells(cells)} x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" '
+        f'height="{height:.1f}" fill="{colour}"{opacity}>{_title(title)}</rect>'
     )
+
+
+def _cells(names) -> str:
+    """The `data-cells` attribute naming the figures a mark draws (none: no attribute)."""
+    return f' data-cells="{escape(";".join(names))}"' if names else ""
 
 
 def _row(label: str, cells: list[str]) -> str:
@@ -279,14 +355,41 @@ def _title(text: str | None) -> str:
     return "" if text is None else f"<title>{escape(text)}</title>"
 
 
-def _line(values: list[Value], titles: list[str], colour: str, x, y) -> list[str]:
-    """The series as a line broken where a month has no figure, and a dot per month."""
+def _line(values: list[Value], titles, names, colour: str, x, y, partial=False) -> list[str]:
+    """The series as a line broken where a month has no figure, and a dot per month; the
+    last month, when `partial`, joined by a dashed line and drawn hollow."""
     parts, run = [], []
-    for i, value in enumerate([*values, Value(None)]):
+    complete = values[:-1] if partial else values
+    if (
+        partial
+        and values[-1].value is not None
+        and len(values) > 1
+        and values[-2].value is not None
+    ):
+        x1, y1, x2, y2 = (
+            x(len(values) - 2),
+            y(values[-2].value),
+            x(len(values) - 1),
+            y(values[-1].value),
+        )
+        parts.append(
+            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{colour}" '
+            f'stroke-width="2" stroke-dasharray="4 3"/>'
+        )
+    if partial and values[-1].value is not None:
+        i = len(values) - 1
+        title = _title(titles[i] + " (partial month)")
+        parts.append(
+            f'<circle class="mark partial"{_cells([names[i]])} cx="{x(i):.1f}" '
+            f'cy="{y(values[i].value):.1f}" r="3" '
+            f'fill="#ffffff" stroke="{colour}" stroke-width="1.5">{title}</circle>'
+        )
+    for i, value in enumerate([*complete, Value(None)]):
         if value.value is not None:
             run.append(f"{x(i):.1f},{y(value.value):.1f}")
             parts.append(
-                f'<circle class="mark" cx="{x(i):.1f}" cy="{y(value.value):.1f}" r="3" '
+                f'<circle class="mark"{_cells([names[i]])} cx="{x(i):.1f}" '
+                f'cy="{y(value.value):.1f}" r="3" '
                 f'fill="{colour}">{_title(titles[i])}</circle>'
             )
         elif run:
@@ -307,7 +410,7 @@ def _y_axis(ticks, top_value, left, right, y, number) -> list[str]:
             f'<line x1="{left}" x2="{right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
             f'stroke="{GRID}"/>'
         )
-        label = format_number(tick, number).replace(".0 h", " h")
+        label = format_number(tick, number).replace(".0 days", " d")
         parts.append(_text(left - 6, y(tick) + 4, label, anchor="end", fill=MUTED))
     return parts
 
@@ -320,7 +423,7 @@ def _legend(entries, x, y, key, suppressed: bool) -> list[str]:
         x += 28 + 6.5 * len(label)
     if suppressed:
         parts.append(_rect(x, y - 9, 12, 12, key))
-        parts.append(_text(x + 16, y + 1, "suppressed (privacy floor)"))
+        parts.append(_text(x + 16, y + 1, "withheld (privacy floor)"))
     return parts
 
 

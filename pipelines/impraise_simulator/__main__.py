@@ -32,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         token = secrets.token_urlsafe(24)
         # The one place a token is shown: the simulator's own throwaway token.
         print(f"No token given; generated one. export SOURCES__IMPRAISE__API_TOKEN={token}")
-    org = Organisation.generate(users=args.users, seed=args.seed)
+    org = Organisation.generate(users=args.users, seed=args.seed, answer_rounds=args.answer_rounds)
     stopped = threading.Event()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signal_number, lambda *_: stopped.set())
@@ -60,6 +60,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--users", type=int, default=200, help="size of the organisation")
     parser.add_argument("--seed", type=int, default=1, help="seed of the organisation's data")
     parser.add_argument(
+        "--answer-rounds",
+        type=int,
+        default=1,
+        metavar="N",
+        help="review questionnaires N times longer, so review answers dominate the "
+        "organisation (3: 71%% of its pages)",
+    )
+    parser.add_argument(
         "--token",
         help=f"bearer token to accept (default: ${TOKEN_VARIABLE}). Without either, a "
         "throwaway token is generated and printed, the only token this tool ever prints",
@@ -67,8 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--arrivals-log",
         metavar="PATH",
-        help="append each request's arrival time (time.monotonic()) and status to PATH, "
-        "one line per request, so a benchmark can see how close its client came to the limit",
+        help="append each request's arrival time (time.monotonic()), status and target "
+        "(path?query) to PATH, one line per request, so a benchmark can see how close its "
+        "client came to the limit",
     )
     switches = parser.add_argument_group("switches (how the API behaves)")
     for spec in dataclasses.fields(Switches):

@@ -54,11 +54,12 @@ class Organisation:
         self._lock = threading.RLock()
 
     @classmethod
-    def generate(cls, users: int = 200, seed: int = 1) -> Organisation:
+    def generate(cls, users: int = 200, seed: int = 1, answer_rounds: int = 1) -> Organisation:
         """A realistic organisation; the same arguments always give identical records.
 
         About 55 records per user across the eight buckets, all dated between
-        2024-01-01 and 2026-06-30.
+        2024-01-01 and 2026-06-30. `answer_rounds` > 1 makes review questionnaires that
+        many times longer: review answers then dominate (3 rounds: 71% of the pages).
         """
         collected: dict[str, list[tuple[int, str, bytes, int]]] = {name: [] for name in BUCKETS}
 
@@ -66,7 +67,7 @@ class Organisation:
             body, updated = codec.encode(record)
             collected[bucket].append((record["createdAt"], record["id"], body, updated))
 
-        generate(users, seed, emit)
+        generate(users, seed, emit, answer_rounds)
         stores = {}
         for bucket, entries in collected.items():
             entries.sort(key=_created)  # stable: same-instant records keep generation order

@@ -17,6 +17,10 @@ from . import ids, vocabulary
 from .timeline import DAY, SNAPSHOT, START, moment
 
 Emit = Callable[[str, dict[str, Any]], None]
+# Beyond the 5% of people `_statuses` deactivates: the share of the others (active, no
+# reports) who leave later, and how long anyone stays before leaving.
+LATER_LEAVER_SHARE = 0.08
+LEAVER_MIN_TENURE = 60 * DAY
 
 
 @dataclass
@@ -50,8 +54,10 @@ class Topic:
     retired: int  # SNAPSHOT for topics still active
 
 
-def build_people(user_count: int, rng: random.Random, emit: Emit) -> People:
-    """Generate and emit users, teams and topics."""
+def build_people(
+    user_count: int, rng: random.Random, emit: Emit, leavers_rng: random.Random
+) -> People:
+    """Generate and emit users, teams and topics; `leavers_rng` picks the later leavers."""
     created = _joining_moments(user_count, rng)
     managers, departments = _manager_tree(user_count, rng)
     reports: list[list[int]] = [[] for _ in range(user_count)]
@@ -59,6 +65,10 @@ def build_people(user_count: int, rng: random.Random, emit: Emit) -> People:
         if manager >= 0:
             reports[manager].append(user)
     statuses, ends = _statuses(created, reports, rng)
+    # Drawn from a stream of their own and decided after every draw of `rng` that reads
+    # statuses, so the leavers reshuffle nobody's name, team or manager.
+    first_statuses = list(statuses)
+    _more_leavers(created, reports, statuses, ends, leavers_rng)
     actors = [user for user in range(user_count) if statuses[user] != "invited"]
     people = People(
         ids=_user_ids(user_count, rng),
@@ -72,7 +82,7 @@ def build_people(user_count: int, rng: random.Random, emit: Emit) -> People:
         + [u for u in actors[1:] if rng.random() < 0.01],
     )
     team_ids = _build_teams(people, departments, rng, emit)
-    _emit_users(people, departments, statuses, team_ids, rng, emit)
+    _emit_users(people, departments, statuses, first_statuses, team_ids, rng, emit)
     people.topics = _build_topics(rng, emit)
     return people
 
@@ -156,6 +166,26 @@ def _statuses(
         elif roll < 0.08 or (recent and roll < 0.3):
             statuses[user] = "invited"
     return statuses, ends
+
+
+def _more_leavers(
+    created: list[int],
+    reports: list[list[int]],
+    statuses: list[str],
+    ends: list[int],
+    rng: random.Random,
+) -> None:
+    """Deactivate LATER_LEAVER_SHARE more of the active people without reports who stayed
+    at least LEAVER_MIN_TENURE, at a moment drawn over their tenure: with the leavers of
+    `_statuses`, about one in eight people leaves over the data set's two and a half years,
+    so the leavers' figures have departments on both sides of the privacy floor."""
+    for user in range(1, len(created)):
+        stayable = created[user] + LEAVER_MIN_TENURE < SNAPSHOT - DAY
+        if statuses[user] != "active" or reports[user] or not stayable:
+            continue
+        if rng.random() < LATER_LEAVER_SHARE:
+            statuses[user] = "deactivated"
+            ends[user] = moment(rng, created[user] + LEAVER_MIN_TENURE, SNAPSHOT - DAY)
 
 
 def _build_teams(
@@ -247,17 +277,21 @@ def _emit_users(
     people: People,
     departments: list[str],
     statuses: list[str],
+    first_statuses: list[str],
     team_ids: list[str],
     rng: random.Random,
     emit: Emit,
 ) -> None:
+    """`first_statuses`: before the later leavers, who still draw an edit they then lose,
+    so that the draws of everyone after them stay the same."""
     used_emails: set[str] = set()
     admins = set(people.admins)
     for user, user_id in enumerate(people.ids):
         name, email_name = _person_name(rng)
         deactivated = people.ends[user] if statuses[user] == "deactivated" else None
         last_change = deactivated or people.created[user]
-        profile_edited = statuses[user] == "active" and rng.random() < 0.35
+        edit_drawn = first_statuses[user] == "active" and rng.random() < 0.35
+        profile_edited = edit_drawn and statuses[user] == "active"
         manager = people.managers[user]
         emit(
             "users",

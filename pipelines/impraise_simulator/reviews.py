@@ -9,12 +9,14 @@ and the questions asked of their relationship.
 
 from __future__ import annotations
 
+import functools
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from . import ids, vocabulary
 from .people import Emit, People
+from .ratings import BASE_RATINGS, BASE_WEIGHTS, RatingHabits
 from .timeline import DAY, HOUR, MINUTE, SNAPSHOT, moment
 from .timestamps import MICROS_PER_SECOND, instant
 
@@ -48,7 +50,6 @@ PILOT_TEAM_MAX_MEMBERS = 4
 # Share of participant tasks per outcome: (completed, declined); the rest expire.
 _CLOSED_OUTCOMES = {"pulse": (0.62, 0.03)}
 _DEFAULT_CLOSED_OUTCOMES = (0.8, 0.04)
-_RATINGS, _RATING_WEIGHTS = (1, 2, 3, 4, 5), (3, 8, 30, 40, 19)
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,13 @@ class Review:
     end: int
 
 
-def build_reviews(people: People, rng: random.Random, emit: Emit) -> list[Review]:
-    """Emit reviews, participants and answers; return the reviews (for feedback bursts)."""
+def build_reviews(
+    people: People, rng: random.Random, emit: Emit, ratings_rng: random.Random
+) -> list[Review]:
+    """Emit reviews, participants and answers; return the reviews (for feedback bursts).
+
+    `ratings_rng` draws the raters' habits (see `ratings`)."""
+    habits = RatingHabits(len(people.ids), ratings_rng)
     next_review_id = ids.NumericIds(rng, rng.randint(300, 900))
     topic_ids = {topic.name: topic.id for topic in people.topics}
     pilot_team = _pilot_team(people, instant(*_PILOT[2], 9), rng)
@@ -95,7 +101,7 @@ def build_reviews(people: People, rng: random.Random, emit: Emit) -> list[Review
             },
         )
         if status in ("running", "closed"):
-            _build_participants(people, review, audience, topic_ids, rng, emit)
+            _build_participants(people, review, audience, topic_ids, habits, rng, emit)
     return reviews
 
 
@@ -147,6 +153,7 @@ def _build_participants(
     review: Review,
     audience: set[int] | None,
     topic_ids: dict[str, str],
+    habits: RatingHabits,
     rng: random.Random,
     emit: Emit,
 ) -> None:
@@ -170,7 +177,10 @@ def _build_participants(
             },
         )
         if completed is not None:
-            _emit_answers(review, participant_id, relationship, completed, topic_ids, rng, emit)
+            rate = functools.partial(habits.rating, reviewer=reviewer, relationship=relationship)
+            _emit_answers(
+                review, participant_id, relationship, completed, topic_ids, rate, rng, emit
+            )
 
 
 def _tasks(
@@ -249,15 +259,17 @@ def _emit_answers(
     relationship: str,
     completed: int,
     topic_ids: dict[str, str],
+    rate: Callable[[int], int],
     rng: random.Random,
     emit: Emit,
 ) -> None:
+    """`rate` turns a rating drawn from the organisation's spread into the rater's."""
     asked = vocabulary.REVIEW_QUESTIONS[review.type]
     for question, topic, rated in (
         *asked,
         *vocabulary.RELATIONSHIP_QUESTIONS.get(relationship, ()),
     ):
-        rating = rng.choices(_RATINGS, _RATING_WEIGHTS)[0] if rated else None
+        rating = rate(rng.choices(BASE_RATINGS, BASE_WEIGHTS)[0]) if rated else None
         if rated and rng.random() < 0.04:
             rating = None  # the reviewer skipped an optional rating
         written = not rated or rng.random() < 0.3

@@ -26,6 +26,7 @@ from . import api, codec
 from .moving import MovingData, parse_moves
 from .organisation import Organisation
 from .ratelimit import SlidingWindowLimiter
+from .store import Window
 from .switches import ROOT, FaultQueue, Switches
 
 
@@ -54,8 +55,9 @@ class SimulatorServer:
         arrivals: TextIO | None = None,
     ) -> None:
         """`arrivals`, if given, gets one line per request as it is answered: its arrival
-        time (time.monotonic(), comparable across processes on one machine) and status.
-        It lets another process see the windows the rate limit judged."""
+        time (time.monotonic(), comparable across processes on one machine), status and
+        request target (path and query). It lets another process see the windows the
+        rate limit judged, and which of its requests made them."""
         if not token:
             raise ValueError("the simulator needs a token to accept")
         self.org = org
@@ -72,11 +74,14 @@ class SimulatorServer:
         self._arrivals = arrivals
         self._random = random.Random(self.switches.seed)
         self._random_seed = self.switches.seed
+        # A stream of its own, so jitter leaves the faults' random sequence as it was.
+        self._jitter = random.Random(f"jitter:{self.switches.seed}")
 
     def start(self) -> SimulatorServer:
         """Bind and serve in a daemon thread; returns self."""
         if self._http is not None:
             raise RuntimeError("the simulator is already running")
+        self._shuffle_ahead()
         self._http = _HTTPServer(self._address, self)
         # A short poll interval only makes stop() quick: serving never waits on it.
         self._thread = threading.Thread(
@@ -143,6 +148,7 @@ class SimulatorServer:
         if not self._authorised(handler.headers.get("Authorization", "")):
             at, response = time.monotonic(), api.unauthorized()
         else:
+            self._arrive_late(switches)
             admitted, at, left = self._limiter.admit(switches.rate_limit)
             if admitted:
                 # Absolute URLs in the root listing use the address the client dialled.
@@ -163,9 +169,25 @@ class SimulatorServer:
                 LoggedRequest(at, url.path, bucket, params, response.status, response.records)
             )
             if self._arrivals:
-                self._arrivals.write(f"{at:.6f} {response.status}\n")
+                self._arrivals.write(f"{at:.6f} {response.status} {handler.path}\n")
                 self._arrivals.flush()
         handler.reply(response)
+
+    def _shuffle_ahead(self) -> None:
+        """With `shuffle`, put each bucket's records in their served order before serving:
+        done on a bucket's first request, it held every other request back while it ran
+        (several at once of 155,000 records), and they reached the rate limit together."""
+        if self.switches.shuffle:
+            for bucket in self.org.buckets:
+                self.org.page(
+                    bucket, Window(), 0, 0, _shuffle_seed(self.switches, bucket, Window())
+                )
+
+    def _arrive_late(self, switches: Switches) -> None:
+        """Hold the request back by its share of the network's jitter (`arrival_jitter_ms`)
+        before the rate limit stamps it."""
+        if switches.arrival_jitter_ms:
+            time.sleep(self._jitter.uniform(0, switches.arrival_jitter_ms) / 1000)
 
     def _target(self, path: str) -> str | None:
         """ROOT, the (canonical) name of the bucket served at `path`, or None."""
@@ -228,7 +250,7 @@ class SimulatorServer:
         except api.BadParameter as bad:
             return api.error(400, "bad_request", str(bad))
         window = request.window(switches.after_exclusive)
-        shuffle_seed = f"{switches.seed}:{bucket}:{window}" if switches.shuffle else None
+        shuffle_seed = _shuffle_seed(switches, bucket, window)
         order = {"shuffle_seed": shuffle_seed, "by_updated": switches.updated_order}
         limit = min(request.max_items, switches.max_page)
         self._moving.before_page(
@@ -317,3 +339,8 @@ class _HTTPServer(ThreadingHTTPServer):
         # Clients hanging up mid-answer (timeouts, the reset fault) are routine here.
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
+
+
+def _shuffle_seed(switches: Switches, bucket: str, window: Window) -> str | None:
+    """The seed of a bucket's shuffled order for one filter window; None: not shuffled."""
+    return f"{switches.seed}:{bucket}:{window}" if switches.shuffle else None

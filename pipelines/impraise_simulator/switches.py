@@ -63,6 +63,11 @@ class Switches:
     )
     retry_after: bool = _switch(True, "send a Retry-After header (seconds) with every 429")
     latency_ms: float = _switch(0, "milliseconds every response is delayed")
+    arrival_jitter_ms: float = _switch(
+        0,
+        "each request reaches the rate limit late by a random 0 to this many milliseconds, "
+        "as over a real network (the latency then counts from there)",
+    )
     error_rate: float = _switch(0, "share (0-1) of requests answered with a random 500/502/503")
     truncate_rate: float = _switch(
         0, "share (0-1) of 200 responses whose JSON body is cut short (Content-Length matches)"
@@ -122,6 +127,8 @@ class Switches:
     def __post_init__(self) -> None:
         if self.root_shape not in ROOT_SHAPES:
             raise ValueError(f"root_shape must be one of {', '.join(ROOT_SHAPES)}")
+        if self.arrival_jitter_ms < 0:
+            raise ValueError("arrival_jitter_ms must not be negative")
         for name in ("error_rate", "truncate_rate"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be between 0 and 1")

@@ -2,10 +2,12 @@
 
 dlt's RESTClient and BearerTokenAuth build and authenticate the requests. Pacing sits in
 a `requests` adapter mounted on the client's session, so every attempt, retries
-included, passes the one sliding-window limiter. Retries are our own loop (tenacity,
-which dlt uses too) driven by dlt's runtime retry settings, because the API also needs
-retries that dlt's requests client does not make: bodies that arrive truncated or are
-not JSON, and pages without `data`, and because backoff here has jitter.
+included, passes the one sliding-window limiter; its connections tell the limiter when
+each request was written (rate_limit.py says why that moment, not the grant). Retries
+are our own loop (tenacity, which dlt uses too) driven by dlt's runtime retry settings,
+because the API also needs retries that dlt's requests client does not make: bodies
+that arrive truncated or are not JSON, and pages without `data`, and because backoff
+here has jitter.
 """
 
 from __future__ import annotations
@@ -25,9 +27,12 @@ from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from requests.adapters import HTTPAdapter
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from .arrival_jitter import ArrivalJitter
 from .errors import BucketFailedError, TokenRefusedError
-from .rate_limit import SlidingWindowLimiter
+from .rate_limit import SlidingWindowLimiter, Slot
 from .stats import ROOT, RunStats
 
 if TYPE_CHECKING:
@@ -42,18 +47,68 @@ def _as_is(payload: Any) -> Any:
     return payload
 
 
+# The limiter's slot of the request the current thread is sending, for its connection.
+_SENDING = threading.local()
+
+
+class _StampsWrites:
+    """A urllib3 connection that tells the sending thread's slot when the request it was
+    given is on the socket (`request` returns once the bytes are written)."""
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        super().request(*args, **kwargs)  # type: ignore[misc]
+        slot: Slot | None = getattr(_SENDING, "slot", None)
+        if slot is not None:
+            slot.written()
+
+
+class _HTTPConnection(_StampsWrites, HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_StampsWrites, HTTPSConnection):
+    pass
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+_STAMPED_POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
 class PacedAdapter(HTTPAdapter):
     """An HTTP adapter that waits for the shared limiter before every send, in the
-    priority the sending thread's request was given (see `ImpraiseClient.get_json`)."""
+    priority the sending thread's request was given (see `ImpraiseClient.get_json`),
+    over connections that stamp the limiter's slot when the request is written."""
 
     def __init__(self, limiter: SlidingWindowLimiter, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
         self.limiter = limiter
         self.priority = threading.local()
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _STAMPED_POOLS
+
+    def proxy_manager_for(self, *args: Any, **kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(*args, **kwargs)
+        manager.pool_classes_by_scheme = _STAMPED_POOLS
+        return manager
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        self.limiter.acquire(getattr(self.priority, "value", -math.inf))
-        return super().send(request, **kwargs)
+        with self.limiter.sending(getattr(self.priority, "value", -math.inf)) as slot:
+            _SENDING.slot = slot
+            try:
+                response = super().send(request, **kwargs)
+            finally:
+                _SENDING.slot = None
+            slot.answered()
+            return response
 
 
 class _RetryableError(Exception):
@@ -126,7 +181,7 @@ class ImpraiseClient:
     def from_settings(cls, settings: SourceSettings, stats: RunStats) -> ImpraiseClient:
         """The run's client: its limiter paced to the settings, dlt's retry settings."""
         retry_policy = RetryPolicy.from_dlt_config(resolve_configuration(RuntimeConfiguration()))
-        limiter = SlidingWindowLimiter(settings.requests_per_second)
+        limiter = SlidingWindowLimiter(settings.requests_per_second, jitter=ArrivalJitter())
         return cls(settings.base_url, settings.api_token, limiter, retry_policy, stats)
 
     def close(self) -> None:

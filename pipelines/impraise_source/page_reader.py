@@ -18,8 +18,8 @@ from concurrent.futures import Executor, Future
 from typing import TYPE_CHECKING, Any
 
 from .anchoring import Anchor, Identity, served_identity
-from .pagination import Page, Readings, parse_page
-from .read_ahead import BucketProgress, read_ahead
+from .pagination import Page, Reading, Readings, parse_page
+from .read_ahead import BucketProgress, Plan, Scout, read_ahead
 
 if TYPE_CHECKING:
     from .client import ImpraiseClient
@@ -60,6 +60,7 @@ class PageReader:
         # its offset after a rewind: it goes on from the page found there, once.
         self._kept: Page | None = None
         self._progress = BucketProgress(time.time())
+        self._scout = Scout(self._in_flight)
         self._reached: Anchor | None = resume
 
     def records(self) -> Iterator[list[Record]]:
@@ -80,7 +81,7 @@ class PageReader:
         return self._reached
 
     def _records_in_order(self) -> Generator[list[Record], None, None]:
-        anchor, previous = self._resume, None
+        anchor, previous, index = self._resume, None, 0
         offset = anchor.offset if anchor else 0
         try:
             while True:
@@ -91,25 +92,64 @@ class PageReader:
                     self._kept = None if kept else page
                     anchor = anchor.rewind(page.page_size)
                     offset = anchor.offset
+                    # The scout counts pages from where reading stood; after a rewind
+                    # they lie elsewhere: it starts over from here.
+                    self._scout, previous, index = Scout(self._in_flight), None, 0
                     continue
                 self._readings.observe(self._bucket, page)
                 self._progress.observe(page.records)
-                if not page.is_last:
+                last = page.is_last
+                if not last:
                     anchor = Anchor.after(page, self._identity)
                     offset = anchor.offset if anchor else page.end
-                    # Before the page is handed on: the next ones load while it is used.
                     stride = offset - page.offset
-                    wanted = self._readings.pages_to_request(
-                        page, self._in_flight, previous, stride
-                    )
-                    self._fetch_ahead(offset, stride, pages=wanted)
+                    self._settle_guess(index, page, offset, stride)
+                    last = self._scout.ends_with(page)
+                if not last:
+                    # Before the page is handed on: the next ones load while it is used.
+                    plan = self._plan(index, page, previous, stride)
+                    self._fetch_ahead(offset, stride, plan)
                     self._reached = anchor
                 yield fresh
-                if page.is_last:
+                if last:
                     return
-                previous = page
+                previous, index = page, index + 1
         finally:
             self._drop_ahead()
+
+    def _plan(self, index: int, page: Page, previous: Page | None, stride: int) -> Plan:
+        """The pages to have in flight after the full page `page`, the `index`th."""
+        wanted = self._readings.pages_to_request(page, self._in_flight, previous, stride)
+        if Reading.REMAINING in self._readings.detected():
+            # A remaining count: the `wanted` pages are exactly those that hold data.
+            return self._scout.plan(index, wanted, may_guess=False)
+        # Otherwise `wanted` is the pages promised, plus one that may miss.
+        return self._scout.plan(index, wanted - 1)
+
+    def _settle_guess(self, index: int, page: Page, offset: int, stride: int) -> None:
+        """Tell the scout what the guess brought, if it has come back (the next page is at
+        `offset`, each after it `stride` further). When `page` may be the last (its `next`
+        is null), the guess is had back, or kept from being sent: whether it missed
+        decides if the end needs confirming (Scout.ends_with)."""
+        guess = self._scout.guess
+        if guess is None:
+            return
+        at = offset + (guess - index - 1) * stride
+        future = self._ahead.get(at)
+        may_be_last = page.next_value is None
+        if future is None or (may_be_last and future.cancel()):
+            self._ahead.pop(at, None)
+            self._scout.forget_guess()
+            return
+        if not (future.done() or may_be_last):
+            return
+        try:
+            guessed = future.result()
+        except Exception:  # the page is requested again when reading reaches it
+            self._ahead.pop(at)
+            self._scout.forget_guess()
+            return
+        self._scout.learn(guessed)
 
     def fetch(self, offset: int, **extra_params: Any) -> Page:
         """One page at `offset`, with retries; raises BucketFailedError."""
@@ -132,11 +172,21 @@ class PageReader:
         ahead = self._ahead.pop(offset, None)
         return (ahead.result() if ahead is not None else self.fetch(offset)), False
 
-    def _fetch_ahead(self, offset: int, stride: int, pages: int) -> None:
-        """Have the `pages` pages from `offset` on requested, `stride` apart (some may be
-        already); pages requested at other offsets are no use now."""
-        planned = [offset + i * stride for i in range(pages)] if stride > 0 else [offset]
-        for stale in set(self._ahead) - set(planned):
+    def _fetch_ahead(self, offset: int, stride: int, plan: Plan) -> None:
+        """Have the pages of `plan` requested, the next one at `offset` and each `stride`
+        after the one before (some may be already); pages requested at other offsets, or
+        past both the guess and the pages known to hold data, are no use."""
+        if stride <= 0:  # a page of one record, overlapped by one: no page ahead is known
+            plan = Plan(1, None, 0)
+            stride = 1
+        planned = [offset + i * stride for i in range(plan.run)]
+        if plan.guess is not None:
+            # First: the sooner its answer is back, the sooner the pages it proves go out.
+            planned.insert(0, offset + plan.guess * stride)
+        useful = offset + max(plan.run - 1, plan.known, plan.guess or 0) * stride
+        for stale in [
+            at for at in self._ahead if (at - offset) % stride or not offset <= at <= useful
+        ]:
             self._ahead.pop(stale).cancel()
         for at in planned:
             if at not in self._ahead and self._executor is not None:

@@ -44,9 +44,10 @@ FLAGS = (
 PAGE_WIDTH = 960
 # byte -> 1 for a colour channel darker than the near-white of an empty chart
 _DARK = bytes(int(value < 235) for value in range(256))
-# Every chart's position on the page, what it drew, and what it withheld.
+# Every chart's (SELECTOR's) position on the page, what it drew, and what it withheld.
+CHARTS_SELECTOR = "svg.chart"
 MEASURE_CHARTS = """
-[...document.querySelectorAll('svg.chart')].map(chart => {
+[...document.querySelectorAll(SELECTOR)].map(chart => {
   const box = chart.getBoundingClientRect();
   const drawn = [...chart.querySelectorAll('.mark')].filter(mark => {
     const size = mark.getBoundingClientRect();
@@ -115,7 +116,10 @@ def find_chromium() -> str:
     pytest.skip(reason)
 
 
-def render(browser: str, html_path: Path, timeout: float = 60) -> Rendering:
+def render(
+    browser: str, html_path: Path, timeout: float = 60, selector: str = CHARTS_SELECTOR
+) -> Rendering:
+    """The page rendered; `selector` picks the elements measured as its charts."""
     with tempfile.TemporaryDirectory(prefix="impraise-chromium-") as profile:
         to_browser_read, to_browser_write = os.pipe()
         from_browser_read, from_browser_write = os.pipe()
@@ -131,7 +135,7 @@ def render(browser: str, html_path: Path, timeout: float = 60) -> Rendering:
         os.close(from_browser_write)
         session = _Session(os.fdopen(to_browser_write, "wb"), os.fdopen(from_browser_read, "rb"))
         try:
-            return _render(session, html_path.resolve().as_uri())
+            return _render(session, html_path.resolve().as_uri(), selector)
         finally:
             session.close()
             try:
@@ -149,7 +153,7 @@ def _pipe_fds(commands: int, answers: int) -> None:
     os.dup2(answers, 4)
 
 
-def _render(session: _Session, url: str) -> Rendering:
+def _render(session: _Session, url: str, selector: str) -> Rendering:
     target = session.call("Target.createTarget", url="about:blank")["targetId"]
     page = session.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
     session.call("Network.enable", session=page)
@@ -165,7 +169,10 @@ def _render(session: _Session, url: str) -> Rendering:
     session.call("Page.navigate", session=page, url=url)
     session.wait_for("Page.loadEventFired")
     charts = session.call(
-        "Runtime.evaluate", session=page, expression=MEASURE_CHARTS, returnByValue=True
+        "Runtime.evaluate",
+        session=page,
+        expression=MEASURE_CHARTS.replace("SELECTOR", json.dumps(selector)),
+        returnByValue=True,
     )["result"]["value"]
     shot = session.call(
         "Page.captureScreenshot", session=page, format="png", captureBeyondViewport=True

@@ -43,6 +43,25 @@ MARTS = (
     "team_engagement_monthly",
     "team_feedback_flows",
     "feedback_pairs_monthly",
+    "feedback_pairs",
+    "fct_feedback_request_recipients",
+    "fct_feedback_team_credits",
+    "review_rating_distribution",
+    "review_rating_gaps",
+    "manager_rating_leniency",
+    "review_rating_drift",
+    "user_manager_feedback_monthly",
+    "manager_feedback_quarterly",
+    "manager_effectiveness",
+    "department_engagement_monthly",
+    "leaver_comparison",
+)
+# What the reporting role reads: the floored aggregates of marts/reporting.
+REPORTING_MARTS = (
+    "reporting_team_months",
+    "reporting_review_cycles",
+    "reporting_team_flows",
+    "data_reach",
 )
 
 
@@ -565,9 +584,11 @@ def expected_team_months(
             if len(anonymous_people) >= MIN_GROUP_SIZE
             else None,
             "is_anonymous_feedback_suppressed": len(anonymous_people) < MIN_GROUP_SIZE,
+            "members_asked_count": len({event.user_id for event in received}),
             "requests_received": len(received),
             "requests_answered": sum(1 for event in received if event.is_done),
             "request_response_rate": ratio(sum(1 for e in received if e.is_done), len(received)),
+            "members_with_review_tasks_count": len({event.user_id for event in due}),
             "review_tasks_due": len(due),
             "review_tasks_completed": sum(1 for event in due if event.is_done),
             "review_completion_rate": ratio(sum(1 for e in due if e.is_done), len(due)),
@@ -611,7 +632,7 @@ def _rating(value: Any) -> int | None:
     return number if number is not None and 1 <= number <= 5 else None
 
 
-def _rater_answers(records):
+def rater_answers(records):
     """(answer, rater key) for every rated answer; the key as int_review_answers__with_raters."""
     tasks = {task["id"]: task for task in records["review_participants"]}
     for answer in records["review_answers"]:
@@ -620,21 +641,28 @@ def _rater_answers(records):
             continue
         task = tasks.get(answer["participantId"])
         rater = None if task is None else (task["reviewerId"] or task["id"])
-        yield answer, rating, rater
+        rated_person = None if task is None else task["recipientId"]
+        yield answer, rating, rater, rated_person
 
 
-def _rating_summary(rated: list[tuple[int, str | None]]) -> dict[str, Any]:
-    raters = {rater for _, rater in rated if rater is not None}
+def _rating_summary(
+    rated: list[tuple[int, str | None, str | None]], count_rated_people: bool = False
+) -> dict[str, Any]:
+    """A rating's figures; a cycle's average is floored on its raters and, with
+    `count_rated_people`, on the people they rated too (review_cycle_summary)."""
+    raters = {rater for _, rater, _ in rated if rater is not None}
+    people = {person for _, _, person in rated if person is not None}
+    group = min(len(raters), len(people)) if count_rated_people else len(raters)
     average = None
-    if rated and len(raters) >= MIN_GROUP_SIZE:
-        total = Decimal(sum(rating for rating, _ in rated))
+    if rated and group >= MIN_GROUP_SIZE:
+        total = Decimal(sum(rating for rating, _, _ in rated))
         average = (total / len(rated)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return {
         "ratings_count": len(rated),
         "raters_count": len(raters),
         "avg_rating": average,
-        "is_suppressed": len(raters) < MIN_GROUP_SIZE,
-    }
+        "is_suppressed": group < MIN_GROUP_SIZE,
+    } | ({"rated_people_count": len(people)} if count_rated_people else {})
 
 
 def expected_review_cycles(records) -> dict[str, dict[str, Any]]:
@@ -642,8 +670,8 @@ def expected_review_cycles(records) -> dict[str, dict[str, Any]]:
     for task in records["review_participants"]:
         tasks_by_review[task["reviewId"]].append(task)
     rated_by_review = defaultdict(list)
-    for answer, rating, rater in _rater_answers(records):
-        rated_by_review[answer["reviewId"]].append((rating, rater))
+    for answer, rating, rater, person in rater_answers(records):
+        rated_by_review[answer["reviewId"]].append((rating, rater, person))
     rows = {}
     for review in records["reviews"]:
         tasks = tasks_by_review.get(review["id"], [])
@@ -664,9 +692,10 @@ def expected_review_cycles(records) -> dict[str, dict[str, Any]]:
             done = [task for task in of_kind if task["status"] == "completed"]
             row[f"{relationship}_tasks_count"] = len(of_kind)
             row[f"{relationship}_completion_rate"] = ratio(len(done), len(of_kind))
-        summary = _rating_summary(rated_by_review.get(review["id"], []))
+        summary = _rating_summary(rated_by_review.get(review["id"], []), count_rated_people=True)
         row["ratings_count"] = summary["ratings_count"]
         row["raters_count"] = summary["raters_count"]
+        row["rated_people_count"] = summary["rated_people_count"]
         row["avg_rating"] = summary["avg_rating"]
         row["is_avg_rating_suppressed"] = summary["is_suppressed"]
         rows[review["id"]] = row
@@ -679,9 +708,9 @@ def expected_topic_ratings(records) -> dict[tuple[str, str], dict[str, Any]]:
         if answer["topicId"]:
             answered[(answer["reviewId"], answer["topicId"])] += 1
     rated = defaultdict(list)
-    for answer, rating, rater in _rater_answers(records):
+    for answer, rating, rater, person in rater_answers(records):
         if answer["topicId"]:
-            rated[(answer["reviewId"], answer["topicId"])].append((rating, rater))
+            rated[(answer["reviewId"], answer["topicId"])].append((rating, rater, person))
     return {
         key: {"answers_count": count, **_rating_summary(rated.get(key, []))}
         for key, count in answered.items()

@@ -24,10 +24,10 @@ def main() -> None:
     queries = json.load(sys.stdin)
     layer = connect(Path(os.environ["DBT_PROJECT_DIR"]), Path(os.environ["DBT_PROFILES_DIR"]))
     answers = [layer.query(query["metrics"], query.get("group_by", ())) for query in queries]
-    json.dump(answers, sys.stdout, default=_iso)
+    json.dump(answers, sys.stdout, default=json_date)
 
 
-def _iso(value: object) -> str:
+def json_date(value: object) -> str:
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
     raise TypeError(f"cannot encode {type(value).__name__}")

@@ -60,17 +60,23 @@ class MetricsWarehouse:
         """Rows of each query ({"metrics": [...], "group_by": [...]}), in one process.
 
         Time group-bys (metric_time__month, ...__day) come back as dates."""
+        answers = self.ask_module("tests.support.mf_batch", list(queries))
+        return [[_dated(row) for row in rows] for rows in answers]
+
+    def ask_module(self, module: str, question: Any, timeout: float = 300) -> Any:
+        """The JSON a module run against this build (`python -m module`) answers the JSON
+        `question` with, on stdin and stdout."""
         completed = subprocess.run(
-            [sys.executable, "-m", "tests.support.mf_batch"],
-            input=json.dumps(list(queries)),
+            [sys.executable, "-m", module],
+            input=json.dumps(question),
             cwd=REPO_ROOT,
             env=self.process_env(),
             capture_output=True,
             text=True,
-            timeout=300,
+            timeout=timeout,
         )
         assert completed.returncode == 0, completed.stderr[-3000:]
-        return [[_dated(row) for row in rows] for rows in json.loads(completed.stdout)]
+        return json.loads(completed.stdout)
 
     def process_env(self) -> dict[str, str]:
         """The environment of a process run against this build, nothing of the caller's."""

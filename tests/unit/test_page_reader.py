@@ -73,11 +73,12 @@ def test_the_pages_after_a_short_page_are_never_requested():
 
 @pytest.mark.parametrize(
     ("style", "most"),
-    [("offset", 2), ("remaining", 3), ("offset_plus_len", 1), ("absent", 1)],
+    [("offset", 3), ("remaining", 3), ("offset_plus_len", 1), ("absent", 1)],
 )
 def test_pages_are_fetched_ahead_only_as_far_as_the_hints_promise_data(style, most):
-    """Known reading: null-at-end promises one more page, a remaining count all of them
-    (up to the prefetch depth); the others promise nothing, so one page at a time."""
+    """Known reading: null-at-end promises one more page, and a guess far ahead that
+    comes back full the pages before it; a remaining count promises all of them (up to
+    the prefetch depth either way); the others promise nothing, so one page at a time."""
     api = FakeApi(8 * PAGE + 1, style, delay=0.02)
     read(api, learnt(style), prefetch=3)
     assert api.most_in_flight == most
@@ -177,3 +178,26 @@ def test_a_deleted_anchor_is_found_around_it():
     api = FakeApi(records=records, moves={2: delete_the_anchor})
     assert read(api, learnt("offset"), prefetch=1) == everything
     assert api.stats.buckets["b"].rereads == 1
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("pages", range(0, 16))
+def test_guessing_far_ahead_never_costs_more_than_one_request_past_the_data(style, pages):
+    """With a deep prefetch the one guess lands far ahead: every size of bucket, around
+    every multiple of the page, still reads each record once and misses at most once
+    (after a miss, a full last page's null `next` ends the bucket)."""
+    for total in (pages * PAGE - 1, pages * PAGE, pages * PAGE + 1):
+        if total < 0:
+            continue
+        api = FakeApi(total, style)
+        assert read(api, learnt(style), prefetch=6) == [r["id"] for r in api.records]
+        assert api.past_the_data <= 1, total
+
+
+def test_a_bucket_alone_keeps_more_than_two_pages_in_flight_where_next_promises_one():
+    """`next` promises only the page after the one read; guesses that come back full
+    prove the pages before them, so a deep prefetch is used, within the budget."""
+    api = FakeApi(40 * PAGE + 7, "offset", delay=0.02)
+    read(api, learnt("offset"), prefetch=6)
+    assert api.most_in_flight >= 3
+    assert api.past_the_data <= 1

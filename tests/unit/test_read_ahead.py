@@ -1,4 +1,5 @@
-"""A bucket's pages read in a thread of their own, and the estimate that orders buckets."""
+"""Which pages a bucket keeps in flight (its guess far ahead), its pages read in a thread
+of their own, and the estimate that orders buckets."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from impraise_source.read_ahead import BucketProgress, read_ahead
+from impraise_source.pagination import Page
+from impraise_source.read_ahead import BucketProgress, Plan, Scout, read_ahead
 
 
 def test_items_come_in_order_and_all_of_them():
@@ -92,3 +94,32 @@ def test_snake_case_creation_times_count_too():
         [{"created_at": "2025-01-01T00:00:00Z"}, {"created_at": "2025-07-02T12:00:00Z"}]
     )
     assert progress.pages_left() == pytest.approx(1, rel=0.01)
+
+
+def _page(index: int, records: int, next_value: object = 0) -> Page:
+    return Page(index * 10, [{"id": i} for i in range(records)], 10, 10, next_value)
+
+
+def test_a_guess_that_comes_back_full_proves_every_page_before_it():
+    scout = Scout(depth=6)
+    first = scout.plan(0, promised=1)  # page 1 promised: the guess goes past it
+    assert first.run == 1 and first.guess is not None
+    guessed_page = scout.guess
+    scout.learn(_page(guessed_page, 10))
+    after = scout.plan(1, promised=1)
+    assert after.known >= guessed_page - 2 and after.run == min(guessed_page - 1, 5)
+
+
+def test_after_a_guess_misses_no_more_guesses_and_a_null_next_ends_the_bucket():
+    scout = Scout(depth=6)
+    scout.plan(0, promised=1)
+    scout.learn(_page(scout.guess, 0))
+    assert scout.plan(1, promised=1).guess is None
+    assert scout.ends_with(_page(2, 10, next_value=None))
+    assert not scout.ends_with(_page(2, 10, next_value=30))
+
+
+def test_no_guess_beside_a_next_page_nothing_promises_nor_where_the_count_is_exact():
+    assert Scout(depth=6).plan(0, promised=0).guess is None
+    assert Scout(depth=6).plan(0, promised=3, may_guess=False) == Plan(3, None, 2)
+    assert Scout(depth=1).plan(0, promised=1).guess is None

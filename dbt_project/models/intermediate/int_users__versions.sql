@@ -1,45 +1,64 @@
 {#-
-    The history of each user's tracked attributes, one row per version, built from
-    users_snapshot:
-      * snapshot rows whose tracked attributes did not change (the user's name or
-        email changed, which also moves updated_at) are collapsed into one version
-        (gaps-and-islands: a version starts where the attributes differ from the
-        previous row, or where the previous row did not end exactly here);
-      * valid_from is the record's own updated_at (the snapshot's dbt_valid_from
-        under the timestamp strategy), so a change is dated when it happened;
+    The history of each user's tracked attributes, one row per version, from
+    user_observations (which adds a row only when something tracked changed):
+      * valid_from is the record's own updated_at, so a change is dated when it
+        happened; valid_to is the next observation's valid_from, which is the
+        user's deletion when that came next;
+      * team_ids lists the version's teams (from its rows, one per team);
       * attribution_from/to widen the first and last versions to the open past and
         future, for joining activity to the state in force at the time.
 -#}
 
-{#- a version starts where this changes -#}
-{%- set attributes_hash = impraise_surrogate_key(
-    ['job_title', 'manager_id', 'status', 'team_ids']
-) -%}
-
 with
 
-snapshot_rows as (
+observation_rows as (
 
     select
         user_id,
+        valid_from,
+        is_deleted,
+        job_title,
+        manager_id,
+        status,
+        team_id
+    from {{ ref('user_observations') }}
+
+),
+
+observations as (
+
+    select
+        user_id,
+        valid_from,
+        is_deleted,
+        job_title,
+        manager_id,
+        status,
+        {{ impraise_sorted_list('team_id', "'|'") }} as team_ids
+    from observation_rows
+    group by
+        user_id,
+        valid_from,
+        is_deleted,
+        job_title,
+        manager_id,
+        status
+
+),
+
+-- a version ends where the user's next observation (a change or a deletion) begins
+bounded as (
+
+    select
+        user_id,
+        valid_from,
+        is_deleted,
         job_title,
         manager_id,
         status,
         team_ids,
-        dbt_valid_from as valid_from,
-        dbt_valid_to as valid_to,
-        case
-            when
-                lag({{ attributes_hash }}) over (
-                    partition by user_id order by dbt_valid_from
-                ) = {{ attributes_hash }}
-                and lag(dbt_valid_to) over (
-                    partition by user_id order by dbt_valid_from
-                ) = dbt_valid_from
-                then 0
-            else 1
-        end as starts_version
-    from {{ ref('users_snapshot') }}
+        lead(valid_from) over (partition by user_id order by valid_from) as valid_to
+    from observations
 
 ),
 
@@ -53,36 +72,10 @@ numbered as (
         team_ids,
         valid_from,
         valid_to,
-        sum(starts_version) over (
-            partition by user_id
-            order by valid_from
-            rows between unbounded preceding and current row
-        ) as version_number
-    from snapshot_rows
-
-),
-
-collapsed as (
-
-    select
-        user_id,
-        version_number,
-        job_title,
-        manager_id,
-        status,
-        team_ids,
-        min(valid_from) as valid_from,
-        -- the version is current while its last snapshot row is open (null)
-        case when count(valid_to) = count(*) then max(valid_to) end as valid_to,
-        max(version_number) over (partition by user_id) as last_version_number
-    from numbered
-    group by
-        user_id,
-        version_number,
-        job_title,
-        manager_id,
-        status,
-        team_ids
+        row_number() over (partition by user_id order by valid_from) as version_number,
+        count(*) over (partition by user_id) as last_version_number
+    from bounded
+    where not is_deleted
 
 )
 
@@ -101,4 +94,4 @@ select
     -- known state, and activity after a deletion to the last one.
     case when version_number > 1 then valid_from end as attribution_from,
     case when version_number < last_version_number then valid_to end as attribution_to
-from collapsed
+from numbered

@@ -18,20 +18,12 @@ users as (
 
 ),
 
-team_lists as (
+teams as (
 
     select
         user_id,
-        team_ids
-    from {{ ref('int_users__tracked_attributes') }}
-
-),
-
-team_counts as (
-
-    select
-        user_id,
-        count(*) as teams_count
+        count(*) as teams_count,
+        {{ impraise_sorted_list('team_id', "'|'") }} as team_ids
     from {{ ref('stg_impraise__user_teams') }}
     group by user_id
 
@@ -59,8 +51,8 @@ select
     users.status,
     users.status = 'active' as is_active,
     users.is_admin,
-    team_lists.team_ids,
-    coalesce(team_counts.teams_count, 0) as teams_count,
+    teams.team_ids,
+    coalesce(teams.teams_count, 0) as teams_count,
     coalesce(direct_reports.direct_reports_count, 0) as direct_reports_count,
     coalesce(direct_reports.active_direct_reports_count, 0) as active_direct_reports_count,
     coalesce(direct_reports.direct_reports_count, 0) > 0 as is_manager,
@@ -71,9 +63,7 @@ select
 from users
 left join users as managers
     on users.manager_id = managers.user_id
-left join team_lists
-    on users.user_id = team_lists.user_id
-left join team_counts
-    on users.user_id = team_counts.user_id
+left join teams
+    on users.user_id = teams.user_id
 left join direct_reports
     on users.user_id = direct_reports.user_id

@@ -18,6 +18,8 @@
     ('givers_count', 'feedback_given'),
     ('receivers_count', 'feedback_received'),
     ('anonymous_feedback_recipients_count', 'anonymous_feedback_received'),
+    ('members_asked_count', 'requests_received'),
+    ('members_with_review_tasks_count', 'review_tasks_due'),
 ] -%}
 
 with
@@ -180,9 +182,11 @@ select
     ) }} as anonymous_feedback_received,
     {{ impraise_is_small_group('anonymous_feedback_recipients_count') }}
         as is_anonymous_feedback_suppressed,
+    members_asked_count,
     requests_received,
     requests_answered,
     {{ impraise_safe_divide('requests_answered', 'requests_received') }} as request_response_rate,
+    members_with_review_tasks_count,
     review_tasks_due,
     review_tasks_completed,
     {{ impraise_safe_divide('review_tasks_completed', 'review_tasks_due') }}

@@ -80,7 +80,14 @@ select
             then 'active'
         when monthly_activity.feedback_received > 0 then 'passive'
         else 'inactive'
-    end as engagement_status
+    end as engagement_status,
+    -- the month and the two before it (a user's months are contiguous: singular
+    -- test assert_user_months_are_contiguous)
+    sum(coalesce(monthly_activity.feedback_received, 0)) over (
+        partition by user_months.user_id
+        order by user_months.month
+        rows between 2 preceding and current row
+    ) as feedback_received_3_months
 from user_months
 left join monthly_activity
     on

@@ -9,32 +9,6 @@
 
 with
 
--- flagged items count nowhere; anonymous items have no known giver, so no
--- giving team (team_engagement_monthly counts them by receiving team)
-feedback as (
-
-    select
-        feedback_id,
-        sender_id,
-        recipient_id,
-        created_at,
-        created_month
-    from {{ ref('fct_feedback') }}
-    where not is_flagged and sender_id is not null
-
-),
-
-memberships as (
-
-    select
-        user_id,
-        team_id,
-        attribution_from,
-        attribution_to
-    from {{ ref('int_users__team_membership_history') }}
-
-),
-
 teams as (
 
     select
@@ -48,20 +22,12 @@ teams as (
 credited as (
 
     select
-        feedback.created_month as month,
-        giver_teams.team_id as giver_team_id,
-        receiver_teams.team_id as receiver_team_id,
-        feedback.sender_id,
-        feedback.recipient_id
-    from feedback
-    inner join memberships as giver_teams
-        on
-            feedback.sender_id = giver_teams.user_id
-            and {{ impraise_in_window('giver_teams', 'feedback.created_at') }}
-    inner join memberships as receiver_teams
-        on
-            feedback.recipient_id = receiver_teams.user_id
-            and {{ impraise_in_window('receiver_teams', 'feedback.created_at') }}
+        month,
+        giver_team_id,
+        receiver_team_id,
+        sender_id,
+        recipient_id
+    from {{ ref('int_feedback__team_credits') }}
 
 ),
 

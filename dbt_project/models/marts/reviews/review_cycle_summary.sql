@@ -1,4 +1,6 @@
 {%- set relationships = ['self', 'manager', 'peer', 'direct_report', 'external'] -%}
+{#- the smaller of the two groups an average rating describes -#}
+{%- set rating_people = 'least(ratings.raters_count, ratings.rated_people_count)' -%}
 
 with
 
@@ -52,15 +54,22 @@ task_counts as (
 
 ),
 
+-- an average rating describes its raters and the people they rated: the floor
+-- counts both (the people rated through the answer's task)
 ratings as (
 
     select
-        review_id,
-        count(rating) as ratings_count,
-        {{ impraise_count_distinct_if('rating is not null', 'rater_key') }} as raters_count,
-        {{ impraise_average('rating', 2) }} as avg_rating
-    from {{ ref('int_review_answers__with_raters') }}
-    group by review_id
+        answers.review_id,
+        count(answers.rating) as ratings_count,
+        {{ impraise_count_distinct_if('answers.rating is not null', 'answers.rater_key') }}
+            as raters_count,
+        {{ impraise_count_distinct_if('answers.rating is not null', 'tasks.recipient_id') }}
+            as rated_people_count,
+        {{ impraise_average('answers.rating', 2) }} as avg_rating
+    from {{ ref('int_review_answers__with_raters') }} as answers
+    left join tasks
+        on answers.review_participant_id = tasks.review_participant_id
+    group by answers.review_id
 
 )
 
@@ -89,8 +98,9 @@ select
     {% endfor %}
     coalesce(ratings.ratings_count, 0) as ratings_count,
     coalesce(ratings.raters_count, 0) as raters_count,
-    {{ impraise_suppressed_rating('ratings.avg_rating', 'ratings.raters_count') }} as avg_rating,
-    {{ impraise_is_small_group('ratings.raters_count') }} as is_avg_rating_suppressed
+    coalesce(ratings.rated_people_count, 0) as rated_people_count,
+    {{ impraise_suppressed_rating('ratings.avg_rating', rating_people) }} as avg_rating,
+    {{ impraise_is_small_group(rating_people) }} as is_avg_rating_suppressed
     {{ impraise_persist_pass_through_columns('reviews', 'reviews') }}
 from reviews
 left join task_counts
