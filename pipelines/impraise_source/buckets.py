@@ -154,8 +154,10 @@ def read_bucket(
             first_began = parse_instant(resume["began"]) if resume else began
             _keep_resume_point(state, after, first_began, newest, main.reached)
             return
-    if options.reconcile:
-        yield from _reconciled(bucket, options, read, began - options.cursor_lag, prepare)
+        if options.reconcile:
+            # While the bucket holds the run's pool: the last bucket to let go of it
+            # closes the connections these requests use too (pool.py).
+            yield from _reconciled(bucket, options, read, began - options.cursor_lag, prepare)
     state.pop(RESUME_KEY, None)
     newest.save_cursor(state, began - options.cursor_lag)
     if after is None and resume is None and options.on_complete_read is not None:
