@@ -178,28 +178,30 @@ def machine() -> dict[str, Any]:
 
 
 def parse_summary(stdout: str) -> dict[str, dict[str, Any]]:
-    """The per-bucket table the CLI prints: {bucket: {rows, pages, requests, ...}}."""
+    """The per-bucket table the CLI prints: {bucket: {rows, pages, requests, ...}}, read
+    by its header, so a column added to it is read too (unknown values: None)."""
     lines = stdout.splitlines()
     start = next((i for i, line in enumerate(lines) if _SUMMARY_HEADER.match(line)), None)
     if start is None:
         return {}
+    names = ["throttled" if name == "429s" else name for name in lines[start].split()]
     table = {}
     for line in lines[start + 1 :]:
         cells = line.split()
-        if len(cells) != 8:
+        if len(cells) != len(names):
             break
-        name, *numbers, seconds, result = cells
-        rows, pages, requests, retries, throttled = map(int, numbers)
-        table[name] = {
-            "rows": rows,
-            "pages": pages,
-            "requests": requests,
-            "retries": retries,
-            "throttled": throttled,
-            "seconds": float(seconds),
-            "result": result,
-        }
+        row = dict(zip(names, cells, strict=True))
+        name = row.pop("bucket")
+        table[name] = {key: _summary_value(key, value) for key, value in row.items()}
     return table
+
+
+def _summary_value(key: str, value: str) -> Any:
+    if key == "result":
+        return value
+    if value == "-":
+        return None
+    return float(value) if key == "seconds" else int(value)
 
 
 def step_windows(pipelines_dir: Path, pipeline_name: str) -> dict[str, tuple[float, float]]:

@@ -60,9 +60,14 @@ def test_output_is_quiet_when_not_a_terminal(simulator, small_org, workspace):
     assert "\r" not in run.output and "it/s" not in run.output
     summary = run.stdout.splitlines()
     header = summary[0].split()
-    assert header == ["bucket", "rows", "pages", "requests", "retries", "429s", "seconds", "result"]
+    assert header == [
+        *("bucket", "rows", "pages", "requests", "retries", "429s", "seconds"),
+        *("shifts", "rereads", "api", "live", "result"),
+    ]
     total = next(line for line in summary if line.startswith("total")).split()
     assert int(total[1]) == small_org.count()
+    # Nothing moved; the API's count and the warehouse's agree.
+    assert total[7:11] == ["0", "0", str(small_org.count()), str(small_org.count())]
 
 
 def test_configuration_errors_are_one_line(simulator, workspace: PipelineWorkspace):

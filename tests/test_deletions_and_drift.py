@@ -1,7 +1,8 @@
 """What the API cannot tell us, handled through to the marts: records that vanish
-(found by --full-refresh, marked `_deleted_at`, left out of the marts, their history
-closed) and a schema that drifts (new fields, numbers that turn into strings, fields
-that stop coming). `dbt build` runs as the README says, and must keep passing."""
+(found by the next plain run's count reconciliation, marked `_deleted_at`, left out of
+the marts, their history closed) and a schema that drifts (new fields, numbers that
+turn into strings, fields that stop coming). `dbt build` runs as the README says, and
+must keep passing."""
 
 from __future__ import annotations
 
@@ -69,31 +70,26 @@ def test_deleted_records_leave_the_marts_and_may_come_back(
             small_org.delete(bucket, record["id"])
     small_org.mutate_users(3, seed=41)
 
-    # An incremental run cannot see deletions; a full refresh does.
-    run_ok(workspace, server)
-    # From a start date, a full refresh does not read what came before: nothing is
+    # A bucket that fails marks nothing; the buckets that loaded are reconciled.
+    server.inject("503", "feedback", count=100)
+    failed = workspace.run(server, token=TOKEN, env={"SOURCES__IMPRAISE__MAX_ITEMS": str(PAGE)})
+    server.clear_faults()
+    assert failed.returncode == 4, failed.output
+    assert "bucket 'feedback' failed at offset 0" in failed.stderr
+    assert "users: counts reconciled with" in failed.stdout
+    assert "feedback: counts reconciled" not in failed.stdout
+    assert marked_deleted(workspace, "users") == set(gone_users)
+    assert marked_deleted(workspace, "feedback") == set()
+    # The next plain run marks the rest, without a full refresh.
+    run = run_ok(workspace, server)
+    assert "feedback: counts reconciled with" in run.stdout
+    assert "0 records missed and read, 3 found deleted" in run.stdout
+    for bucket, ids in (("users", gone_users), ("feedback", gone_feedback)):
+        assert marked_deleted(workspace, bucket) == set(ids), bucket
+    # From a start date, a full refresh does not read what came before: nothing more is
     # marked (with marking, every row last changed before the date would be).
     run = run_ok(workspace, server, "--full-refresh", "--start-date", "2025-06-01")
     assert "marked _deleted_at" not in run.stdout
-    assert all(not marked_deleted(workspace, bucket) for bucket in small_org.buckets)
-    # A bucket that fails after its first page marks nothing: the rows of the pages it
-    # did not read are still at the source. The buckets that loaded are reconciled.
-    server.inject_at("503", "feedback", offset=PAGE, count=100)
-    failed = workspace.run(
-        server, "--full-refresh", token=TOKEN, env={"SOURCES__IMPRAISE__MAX_ITEMS": str(PAGE)}
-    )
-    server.clear_faults()
-    assert failed.returncode == 4, failed.output
-    assert f"bucket 'feedback' failed at offset {PAGE}" in failed.stderr
-    assert "users: 2 rows no longer at the source, marked _deleted_at" in failed.stdout
-    assert "feedback: " not in marking_report(failed)
-    assert marked_deleted(workspace, "feedback") == set()
-    # The next complete full refresh marks the rest.
-    run = run_ok(workspace, server, "--full-refresh")
-    assert "feedback: 3 rows no longer at the source, marked _deleted_at" in run.stdout
-    assert "users: " not in marking_report(run)
-    for bucket, ids in (("users", gone_users), ("feedback", gone_feedback)):
-        assert marked_deleted(workspace, bucket) == set(ids), bucket
     assert_raw_matches_source(workspace, small_org)  # the live rows are exactly the source
 
     dbt_build(workspace, small_org)
@@ -108,17 +104,18 @@ def test_deleted_records_leave_the_marts_and_may_come_back(
     )
     assert len(history) == 2 and all(versions == closed for _, versions, closed in history)
 
-    # They come back: one with a fresh updatedAt (an incremental run sees it), one with
-    # its old one (only a full refresh does).
+    # They come back: one with a fresh updatedAt (the incremental read sees it), one with
+    # its old one (the count reconciliation finds the API holds one more, and reads it).
     fresh = {k: v for k, v in removed["users"][0].items() if k != "updatedAt"}
     small_org.add("users", fresh)
     small_org.add("feedback", removed["feedback"][0])
-    run_ok(workspace, server)
+    run = run_ok(workspace, server)
     assert gone_users[0] in {r["id"] for r in live_rows(workspace, "users")}
-    run = run_ok(workspace, server, "--full-refresh")
-    assert "users: " not in marking_report(run)
+    assert "feedback: counts reconciled with" in run.stdout and "1 records missed" in run.stdout
     live_feedback = {r["id"] for r in live_rows(workspace, "feedback")}
     assert gone_feedback[0] in live_feedback and gone_feedback[1] not in live_feedback
+    run = run_ok(workspace, server, "--full-refresh")
+    assert "marked _deleted_at" not in marking_report(run)
     assert_raw_matches_source(workspace, small_org)
 
 

@@ -14,6 +14,7 @@ from impraise_simulator import BUCKETS, Organisation
 from impraise_source.buckets import BOUNDARY_KEY, CURSOR_KEY, MAX_BOUNDARY_RECORDS
 
 from tests.support.pipeline import PipelineWorkspace, Run, as_instant
+from tests.support.simulator import is_count_probe, reading_requests
 from tests.support.truth import assert_raw_matches_source
 
 TOKEN = "tkn-incremental-5b81e3"
@@ -89,10 +90,14 @@ def test_a_run_without_changes_loads_nothing(simulator, small_org, workspace: Pi
     assert summary_rows(run) == dict.fromkeys(BUCKETS, 0)
     assert warehouse(workspace) == before
     assert bucket_states(workspace) == states
-    # The root, then one request per bucket, each from its cursor.
-    log = server.request_log
-    assert sorted(r.bucket or "/" for r in log) == sorted([*BUCKETS, "/"])
-    assert all(r.params.get("after") == states[r.bucket][CURSOR_KEY] for r in log if r.bucket)
+    # The root, then one request per bucket, each from its cursor, and one small page
+    # per bucket that finds the API's count equal to the warehouse's.
+    log = reading_requests(server)
+    assert sorted(r.bucket for r in log) == sorted(BUCKETS)
+    assert all(r.params.get("after") == states[r.bucket][CURSOR_KEY] for r in log)
+    probes = [r for r in server.request_log if r.bucket and is_count_probe(r)]
+    assert sorted(r.bucket for r in probes) == sorted(BUCKETS)
+    assert len(server.request_log) == 1 + 2 * len(BUCKETS)
     assert_raw_matches_source(workspace, small_org)
     # Cursors were matched as instants: the API renders them otherwise than the state.
     renderings = {
@@ -200,7 +205,7 @@ def test_boundary_state_is_small_and_survives_losing_the_local_state(
     assert bucket_states(workspace) == states
     assert summary_rows(run) == dict.fromkeys(BUCKETS, 0)
     assert warehouse(workspace) == before
-    assert all("after" in r.params for r in server.request_log if r.bucket)
+    assert all("after" in r.params for r in reading_requests(server))
 
 
 def test_a_bulk_change_keeps_no_digests_and_is_read_again(

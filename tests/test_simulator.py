@@ -250,6 +250,62 @@ def test_shuffle_is_a_stable_permutation_across_pages(serve, small_org):
     assert sorted(first) == sorted(in_creation_order) and first != in_creation_order
 
 
+def test_a_shuffled_order_keeps_its_place_when_records_come_and_go(serve, small_org):
+    server = serve(small_org, shuffle=True)
+    before = [r["id"] for r in read_all(server, "users", maxItems=50)]
+    small_org.delete("users", before[10])
+    small_org.update("users", before[20], jobTitle="Moved")
+    added = small_org.add("users", dict(small_org.records("users")[0], id="added-user"))
+    after = [r["id"] for r in read_all(server, "users", maxItems=50)]
+    assert [i for i in after if i != added["id"]] == [i for i in before if i != before[10]]
+    assert added["id"] in after
+
+
+def test_updated_order_serves_a_changed_record_last(serve, small_org):
+    server = serve(small_org, updated_order=True)
+    served = read_all(server, "feedback", maxItems=100)
+    instants = [instant(r["updatedAt"]) for r in served]
+    assert instants == sorted(instants) and len(served) == len(small_org.records("feedback"))
+    small_org.update("feedback", served[0]["id"], comment="changed")
+    again = [r["id"] for r in read_all(server, "feedback", maxItems=100)]
+    assert again == [r["id"] for r in served[1:]] + [served[0]["id"]]
+
+
+@pytest.mark.parametrize("kind", ["delete", "update", "insert"])
+@pytest.mark.parametrize("updated_order", [False, True], ids=["creation order", "updatedAt order"])
+def test_moves_happen_before_the_chosen_requests(serve, small_org, kind, updated_order):
+    """`moves`: before the 2nd and 4th page requests of a bucket, one record moves; one the
+    request's offset has passed, so the later ones shift."""
+    server = serve(small_org, moves=(f"{kind}:users@2,4",), updated_order=updated_order)
+    count = len(small_org.records("users"))
+    original = [r["id"] for r in read_all(server, "users", maxItems=1000)]
+    server.switches.moves = (f"{kind}:users@3,5",)  # that read was the 1st request
+    ids = []
+    for number, offset in enumerate((0, 10, 20, 30, 40), start=1):
+        page = get(server, "/users", maxItems=10, offset=offset).json()["data"]
+        ids.append([r["id"] for r in page])
+        assert len(server.moved) == (number >= 2) + (number >= 4), server.moved
+    kinds = {entry[0] for entry in server.moved}
+    assert kinds == {kind}
+    now = [r["id"] for r in small_org.records("users")]
+    assert len(now) == count + {"delete": -2, "update": 0, "insert": 2}[kind]
+    for _, record_id in server.moved:
+        if kind == "insert":
+            assert record_id in now
+        elif kind == "delete":
+            assert record_id not in now
+            assert record_id in ids[0] + ids[1] + ids[2]  # one the offset had passed
+    shifts = kind == "delete" or (kind == "update" and updated_order)
+    # Served after the first move: the records after the moved one shifted down by one.
+    assert ids[1] == original[11:21] if shifts else ids[1] == original[10:20]
+
+
+def test_malformed_moves_are_refused():
+    for entry in ("remove:users@1", "delete:users", "delete:@2", "delete:users@0", "insert:x@a"):
+        with pytest.raises(ValueError, match="KIND:BUCKET@N"):
+            Switches(moves=(entry,))
+
+
 # --- filters --------------------------------------------------------------------------
 
 

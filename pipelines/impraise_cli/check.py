@@ -62,6 +62,8 @@ def _bucket_text(bucket: BucketReport, report: CompatibilityReport) -> str:
     if bucket.status == "unknown":
         parts.append("unknown: loads generically")
     parts.append(f"{bucket.records_on_first_page} records on the first page")
+    if bucket.api_count is not None:
+        parts.append(f"{bucket.api_count} records in all")
     if bucket.records_on_first_page:
         parts.append(f"cursor {bucket.cursor_field or 'NONE'}")
         parts.append(f"after {bucket.after}")

@@ -62,10 +62,14 @@ def load(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
         gc.freeze()
         pipeline.run(source, loader_file_format=file_format_for(destination))
         finished = finish_load(pipeline)
+        for bucket, rows in finished.live_rows.items():
+            if bucket in stats.buckets:
+                stats.buckets[bucket].live_rows = rows
         if stats.paging_notice:
             print(stats.paging_notice)
         print(format_summary(stats))
         report_finished(finished)
+        report_reconciled(stats)
         print(f"loaded into {pipeline.destination.destination_name} dataset {dataset}")
         if destination_name(args.destination) == "spark":
             from .spark import publish_raw_tables
@@ -123,6 +127,22 @@ def report_finished(finished: FinishedLoad) -> None:
     for bucket, count in sorted(finished.marked_deleted.items()):
         if count:
             print(f"{bucket}: {count} rows no longer at the source, marked _deleted_at")
+
+
+def report_reconciled(stats: RunStats) -> None:
+    """A line per bucket whose counts differed: what was read or found, at what cost."""
+    for bucket, s in sorted(stats.buckets.items()):
+        if s.missed or s.found_deleted:
+            print(
+                f"{bucket}: counts reconciled with {s.reconcile_requests} requests: "
+                f"{s.missed} records missed and read, {s.found_deleted} found deleted "
+                "(marked _deleted_at)"
+            )
+        if s.shifts:
+            print(
+                f"{bucket}: records shifted under the offset {s.shifts} times while it was "
+                f"read; finding the place again took {s.rereads} requests"
+            )
 
 
 @contextmanager

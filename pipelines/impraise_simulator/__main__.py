@@ -98,7 +98,8 @@ def _flag_options(spec: dataclasses.Field) -> dict[str, Any]:
     if isinstance(default, bool):
         options["action"] = argparse.BooleanOptionalAction
     elif isinstance(default, tuple):
-        metavar = "CANONICAL=LISTED" if spec.name == "renamed" else "BUCKET"
+        metavars = {"renamed": "CANONICAL=LISTED", "moves": "KIND:BUCKET@N"}
+        metavar = metavars.get(spec.name, "BUCKET")
         options.update(nargs="*", metavar=metavar)
     elif default is None:
         options["metavar"] = "BUCKET"

@@ -182,22 +182,34 @@ class Organisation:
             return chosen
 
     def page(
-        self, bucket: str, window: Window, offset: int, limit: int, shuffle_seed: str | None
+        self,
+        bucket: str,
+        window: Window,
+        offset: int,
+        limit: int,
+        shuffle_seed: str | None,
+        by_updated: bool = False,
     ) -> Page:
         """Encoded records [offset, offset+limit) of a bucket's selection (see BucketStore)."""
         with self._lock:
             store = self._store(bucket)
-            selection = store.select(window, shuffle_seed)
+            selection = store.select(window, shuffle_seed, by_updated)
             bodies = [store.bodies[i] for i in selection[offset : offset + limit]]
             return Page(bodies, len(selection))
 
     def touch_one_of(
-        self, bucket: str, window: Window, shuffle_seed: str | None, first: int, rng: random.Random
+        self,
+        bucket: str,
+        window: Window,
+        shuffle_seed: str | None,
+        first: int,
+        rng: random.Random,
+        by_updated: bool = False,
     ) -> None:
         """Bump updatedAt to now on a random record among the selection's first `first`."""
         with self._lock:
             store = self._store(bucket)
-            selection = store.select(window, shuffle_seed)
+            selection = store.select(window, shuffle_seed, by_updated)
             if first > 0 and len(selection):
                 _update_at(store, selection[rng.randrange(min(first, len(selection)))], {})
 

@@ -23,6 +23,7 @@ from typing import Any, TextIO
 from urllib.parse import parse_qs, urlsplit
 
 from . import api, codec
+from .moving import MovingData, parse_moves
 from .organisation import Organisation
 from .ratelimit import SlidingWindowLimiter
 from .store import Window
@@ -67,6 +68,7 @@ class SimulatorServer:
         self._thread: threading.Thread | None = None
         self._limiter = SlidingWindowLimiter()
         self._faults = FaultQueue()
+        self._moving = MovingData(self.switches.seed)
         self._log: list[LoggedRequest] = []
         self._log_lock = threading.Lock()
         self._arrivals = arrivals
@@ -123,6 +125,11 @@ class SimulatorServer:
     def clear_log(self) -> None:
         with self._log_lock:
             self._log.clear()
+
+    @property
+    def moved(self) -> list[tuple[str, str]]:
+        """The records `Switches.moves` deleted, updated or inserted: (kind, id)."""
+        return list(self._moving.moved)
 
     def inject(self, fault: str, bucket: str | None = None, count: int = 1) -> None:
         """Make the next `count` requests to `bucket` suffer `fault` (see switches.FAULTS).
@@ -244,10 +251,16 @@ class SimulatorServer:
             return api.error(400, "bad_request", str(bad))
         window = request.window(switches.after_exclusive)
         shuffle_seed = _shuffle_seed(switches, bucket, window)
+        order = {"shuffle_seed": shuffle_seed, "by_updated": switches.updated_order}
         limit = min(request.max_items, switches.max_page)
-        page = self.org.page(bucket, window, request.offset, limit, shuffle_seed)
+        self._moving.before_page(
+            self.org, parse_moves(switches.moves), bucket, window, request.offset, order
+        )
+        page = self.org.page(bucket, window, request.offset, limit, **order)
         if switches.change_during_paging == bucket and request.offset > 0:
-            self.org.touch_one_of(bucket, window, shuffle_seed, request.offset, self._random)
+            self.org.touch_one_of(
+                bucket, window, shuffle_seed, request.offset, self._random, order["by_updated"]
+            )
         bodies = page.bodies
         if not switches.mixed_offsets:
             bodies = [codec.canonical_body(body) for body in bodies]

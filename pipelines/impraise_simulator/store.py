@@ -11,7 +11,7 @@ serialises access.
 
 from __future__ import annotations
 
-import random
+import zlib
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
@@ -43,6 +43,13 @@ class Window:
 class _SelectionKey:
     window: Window
     shuffle_seed: str | None
+    by_updated: bool = False
+
+    @property
+    def moves_on_change(self) -> bool:
+        """Whether a record's place in the selection depends on more than its creation:
+        such selections are computed again after a change."""
+        return self.shuffle_seed is not None or self.by_updated
 
 
 class BucketStore:
@@ -77,7 +84,7 @@ class BucketStore:
         self._index_insert(updated, position)
         for key, selection in list(self._selections.items()):
             if key.window.contains(updated):
-                if key.shuffle_seed is None:
+                if not key.moves_on_change:
                     selection.append(position)  # the newest position sorts last
                 else:
                     del self._selections[key]
@@ -90,6 +97,9 @@ class BucketStore:
         self._index_insert(updated, position)
         for key, selection in list(self._selections.items()):
             was_in, is_in = key.window.contains(old), key.window.contains(updated)
+            if key.by_updated and (was_in or is_in):
+                del self._selections[key]  # the record moves to its new updatedAt's place
+                continue
             if was_in == is_in:
                 continue
             if key.shuffle_seed is not None:
@@ -112,35 +122,41 @@ class BucketStore:
         self.updated = array("q", updated)
         self._rebuild()
 
-    def select(self, window: Window, shuffle_seed: str | None = None) -> Sequence[int]:
-        """Positions of the records in `window`: creation order, or a stable shuffle."""
-        if window == Window() and shuffle_seed is None:
+    def select(
+        self, window: Window, shuffle_seed: str | None = None, by_updated: bool = False
+    ) -> Sequence[int]:
+        """Positions of the records in `window`: creation order, `updatedAt` order (ties
+        in creation order), or a stable shuffle."""
+        if window == Window() and shuffle_seed is None and not by_updated:
             return range(len(self.ids))
-        key = _SelectionKey(window, shuffle_seed)
+        key = _SelectionKey(window, shuffle_seed, by_updated)
         selection = self._selections.get(key)
         if selection is None:
-            selection = self._compute(window, shuffle_seed)
+            selection = self._compute(window, shuffle_seed, by_updated)
             self._selections[key] = selection
             if len(self._selections) > _CACHED_SELECTIONS:
                 self._selections.popitem(last=False)
         self._selections.move_to_end(key)
         return selection
 
-    def _compute(self, window: Window, shuffle_seed: str | None) -> array:
+    def _compute(self, window: Window, shuffle_seed: str | None, by_updated: bool) -> array:
         low, high = 0, len(self._by_updated)
         if window.after is not None:
             find = bisect_right if window.after_exclusive else bisect_left
             low = find(self._by_updated, window.after)
         if window.before is not None:
             high = bisect_left(self._by_updated, window.before)
+        if by_updated:
+            return array("q", self._positions_by_updated[low:high])
         if high - low == len(self.ids):
             positions = array("q", range(len(self.ids)))
         else:
             positions = array("q", sorted(self._positions_by_updated[low:high]))
         if shuffle_seed is not None:
-            shuffled = positions.tolist()
-            random.Random(shuffle_seed).shuffle(shuffled)
-            positions = array("q", shuffled)
+            # Ordered by a keyed hash of the id: arbitrary, yet a record keeps its place
+            # relative to the others whatever is added, changed or deleted.
+            rank = {p: zlib.crc32(f"{shuffle_seed}/{self.ids[p]}".encode()) for p in positions}
+            positions = array("q", sorted(positions, key=rank.__getitem__))
         return positions
 
     def _rebuild(self) -> None:

@@ -11,6 +11,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from .moving import parse_moves
+
 ROOT_SHAPES = (
     "routes",
     "array",
@@ -97,7 +99,20 @@ class Switches:
         True, "render timestamps in varied UTC offsets and precisions (same instants)"
     )
     shuffle: bool = _switch(
-        False, "serve records in an arbitrary order, stable for the same bucket and filters"
+        False,
+        "serve records in an arbitrary order (by a keyed hash of the id), stable for the same "
+        "bucket and filters: an added record lands anywhere, the others keep their order",
+    )
+    updated_order: bool = _switch(
+        False,
+        "serve records in updatedAt order, as an API sorting by its cursor would: a record "
+        "changed while a client pages jumps to the end",
+    )
+    moves: tuple[str, ...] = _switch(
+        (),
+        "data moving while a client pages, as KIND:BUCKET@N[,N...]: before the N-th page "
+        "request of BUCKET, delete, update or insert one record (delete and update take one "
+        "the request's offset has passed), e.g. delete:users@3,5",
     )
     change_during_paging: str | None = _switch(
         None,
@@ -123,6 +138,8 @@ class Switches:
             raise ValueError(f"next_style must be one of {', '.join(NEXT_STYLES)}")
         self.forbidden = tuple(self.forbidden)
         self.renamed = tuple(self.renamed)
+        self.moves = tuple(self.moves)
+        parse_moves(self.moves)
         for entry in self.renamed:
             canonical, _, listed = entry.partition("=")
             if not canonical or not listed:

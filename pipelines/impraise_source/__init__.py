@@ -23,11 +23,12 @@ import dlt
 from dlt.common.typing import TSecretStrValue
 from dlt.extract import DltResource
 
+from .anchoring import served_identity
 from .buckets import ReadOptions, read_bucket
 from .client import ImpraiseClient
 from .columnar import bucket_resource
 from .config import ImpraiseConfiguration, check_settings, validate
-from .deletions import note_complete_read
+from .deletions import note_complete_read, note_found_deleted
 from .errors import (
     BucketFailedError,
     ConfigurationError,
@@ -152,7 +153,10 @@ def impraise(
         cursor_lag=settings.cursor_lag,
         start_date=settings.start_date,
         full_refresh=config.full_refresh,
+        identity=lambda bucket: served_identity(settings.fields.get(bucket, {})),
         on_complete_read=note_complete_read,
+        reconcile=True,
+        on_found_deleted=note_found_deleted,
     )
     resources = []
     for bucket in selected:

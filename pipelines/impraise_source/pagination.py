@@ -106,15 +106,18 @@ class Readings:
             if page.page_size < page.requested_size:
                 self._served_page_size = page.page_size
 
-    def pages_to_request(self, page: Page, most: int, previous: Page | None = None) -> int:
-        """How many pages after the full page `page` to have in flight, at most `most`.
+    def pages_to_request(
+        self, page: Page, most: int, previous: Page | None = None, stride: int | None = None
+    ) -> int:
+        """How many pages after the full page `page` to have in flight, at most `most`,
+        when each brings `stride` records not read before (default: a page's worth).
 
         The next page is always needed: only an empty or short page ends a bucket. Beyond
         it, a remaining count says exactly how many pages hold data, so exactly those are
         requested; a `next` that turns null at the end promises one more page with data,
         so one page past it may be requested too (the only request that can miss).
-        A remaining count must fall by the items of each page (`previous` is the page
-        before); one that does not is no count, and promises nothing.
+        A remaining count must fall by the records each page brought (`previous` is the
+        page before); one that does not is no count, and promises nothing.
         """
         with self._lock:
             seen = set(self._seen)
@@ -123,9 +126,10 @@ class Readings:
             remaining = page.next_number()  # equal to offset + len only by coincidence
         if remaining is not None and Reading.REMAINING in seen:
             before = previous.next_number() if previous is not None else None
-            if before is not None and before - len(page.records) != remaining:
+            if before is not None and before - (page.end - previous.end) != remaining:
                 return 1
-            return max(1, min(math.ceil(remaining / max(1, page.page_size)), most))
+            per_page = max(1, stride if stride is not None else page.page_size)
+            return max(1, min(math.ceil(remaining / per_page), most))
         if seen == {Reading.NEXT_OFFSET} and page.next_value is not None:
             return min(2, most)
         return 1

@@ -16,10 +16,11 @@ from typing import Any
 
 from .client import ImpraiseClient
 from .config import SourceSettings, resolve, validate
+from .counting import count_records
 from .errors import BucketFailedError, setting_name
 from .naming import renamer
 from .page_reader import PageReader
-from .pagination import ASSUMED_READING, Readings
+from .pagination import ASSUMED_READING, Page, Readings
 from .routes import Bucket, Catalog, catalog, select_buckets
 from .schema import CURSOR_FIELD, KNOWN_BUCKETS, bucket_schema
 from .stats import RunStats
@@ -35,6 +36,8 @@ class BucketReport:
     # ok | missing (not listed) | unknown (listed, not known) | failed (e.g. 403)
     status: str
     records_on_first_page: int = 0
+    # How many records the API holds (counting.py); None when the count failed.
+    api_count: int | None = None
     # Canonical fields the marts need that no record of the first page carries.
     missing_fields: list[str] = field(default_factory=list)
     # Fields the first page carries that the project does not declare.
@@ -123,6 +126,7 @@ def _probe(
     served = [record for record in page.records if isinstance(record, dict)]
     records = [rename(dict(record)) for record in served]
     report.records_on_first_page = len(records)
+    report.api_count = _count(reader, page, settings.max_items)
     if not records:
         return report
     present = set().union(*records)
@@ -133,6 +137,18 @@ def _probe(
     if report.cursor_field is not None:
         report.after = _after_behaviour(reader, rename, records)
     return report
+
+
+def _count(reader: PageReader, first: Page, page_size: int) -> int | None:
+    """The bucket's count: the first page's when it is the last, else a few pages."""
+    if first.is_last:
+        return len(first.records)
+    remaining = first.remaining()
+    guess = first.end + (remaining or 0)
+    try:
+        return count_records(lambda at, size: reader.fetch(at, maxItems=size), guess, page_size)
+    except BucketFailedError:
+        return None
 
 
 def _served_name(served: list[dict], rename: Callable[[dict], dict], canonical: str) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import TokenRefusedError, UpstreamError
 
@@ -18,6 +19,19 @@ class BucketStats:
     requests: int = 0
     retries: int = 0
     throttled: int = 0
+    # Times records shifted under the offset while the bucket was read, and the requests
+    # spent finding where reading goes on (anchoring.py).
+    shifts: int = 0
+    rereads: int = 0
+    # The records the API holds after the bucket was read, and the raw table's rows not
+    # marked deleted after the load; None when not known (reconcile.py).
+    api_count: int | None = None
+    live_rows: int | None = None
+    # What the reconciliation found: records missed and read, rows found deleted, and
+    # the requests it took.
+    missed: int = 0
+    found_deleted: int = 0
+    reconcile_requests: int = 0
     started: float | None = None
     finished: float | None = None
     error: str | None = None
@@ -56,6 +70,15 @@ class RunStats:
             stats.finished = time.monotonic()
             stats.error = error
             stats.exit_code = exit_code if error else 0
+
+    def reconciled(self, bucket: str, outcome: Any, requests: int) -> None:
+        """Note what the count reconciliation of `bucket` found (reconcile.Reconciled)."""
+        with self._lock:
+            stats = self.buckets.setdefault(bucket, BucketStats())
+            stats.api_count = outcome.api_count
+            stats.missed = len(outcome.missed)
+            stats.found_deleted = len(outcome.deleted)
+            stats.reconcile_requests = requests
 
     @property
     def failures(self) -> dict[str, str]:

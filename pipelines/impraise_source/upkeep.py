@@ -7,8 +7,8 @@ a killed run left. For the packages that load brought, it
    finished packages that an earlier process had begun;
 2. deletes the child rows of replaced record versions (child_rows.py), as dlt's merge
    does for its own nested tables;
-3. marks `_deleted_at` on the rows a complete read of their bucket no longer found
-   (deletions.py);
+3. marks `_deleted_at` on the rows a complete read of their bucket no longer found,
+   and on those the count reconciliation found deleted (deletions.py);
 4. empties the merge staging tables (dataset `<dataset>_staging`), and deletes the
    package's data files under `DLT_DATA_DIR`.
 
@@ -34,7 +34,13 @@ from dlt.common.schema.utils import get_write_disposition
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from .child_rows import remove_superseded
-from .deletions import complete_reads, mark_deleted
+from .deletions import (
+    complete_reads,
+    count_live_rows,
+    found_deleted,
+    mark_deleted,
+    mark_found_deleted,
+)
 from .duplicate_rows import remove_duplicate_rows
 from .schema import KNOWN_BUCKETS
 
@@ -45,8 +51,11 @@ class FinishedLoad:
 
     # Per table: copies of rows that a resumed load had put in twice, removed.
     copies_removed: dict[str, int] = field(default_factory=dict)
-    # Per bucket: rows a complete read no longer found, marked `_deleted_at`.
+    # Per bucket: rows a complete read no longer found, or the count reconciliation
+    # found deleted, marked `_deleted_at`.
     marked_deleted: dict[str, int] = field(default_factory=dict)
+    # Per bucket loaded: the raw table's rows not marked deleted, once all is done.
+    live_rows: dict[str, int] = field(default_factory=dict)
 
 
 def finish_load(pipeline: dlt.Pipeline) -> FinishedLoad:
@@ -55,7 +64,8 @@ def finish_load(pipeline: dlt.Pipeline) -> FinishedLoad:
     trace = pipeline.last_trace
     load = trace.last_load_info if trace else None
     if load is None or not load.loads_ids:
-        return FinishedLoad()  # nothing was loaded: no connection to open
+        # Nothing was loaded, nothing to repair: only the counts, for the summary.
+        return FinishedLoad(live_rows=live_rows(pipeline))
     extract, normalize = trace.last_extract_info, trace.last_normalize_info
     # Packages extracted by this process cannot hold a file loaded twice.
     resumed = set(load.loads_ids) - set(extract.loads_ids if extract else ())
@@ -66,6 +76,7 @@ def finish_load(pipeline: dlt.Pipeline) -> FinishedLoad:
     packages = {package.load_id: package for package in load.load_packages}
     copies: dict[str, int] = {}
     marked: dict[str, int] = {}
+    live: dict[str, int] = {}
     # Every schema: after a killed first run, the pipeline may have no default schema yet.
     for schema_name in pipeline.schema_names:
         schema = pipeline.schemas[schema_name]
@@ -77,12 +88,30 @@ def finish_load(pipeline: dlt.Pipeline) -> FinishedLoad:
             for load_id in load.loads_ids:
                 package = packages.get(load_id)
                 if package is not None and package.schema_name == schema_name:
-                    read_whole = complete_reads(pipeline.get_load_package_state(load_id))
+                    package_state = pipeline.get_load_package_state(load_id)
+                    read_whole = complete_reads(package_state)
                     marked |= mark_deleted(client, [b for b in read_whole if b in tables], load_id)
+                    found = mark_found_deleted(client, found_deleted(package_state), tables)
+                    for bucket, count in found.items():
+                        marked[bucket] = marked.get(bucket, 0) + count
             _empty_staging(client, schema, tables)
+            live |= count_live_rows(client, [b for b in KNOWN_BUCKETS if b in tables])
     for load_id in load.loads_ids:
         _delete_job_files(pipeline, load_id)
-    return FinishedLoad(copies, marked)
+    return FinishedLoad(copies, marked, live)
+
+
+def live_rows(pipeline: dlt.Pipeline) -> dict[str, int]:
+    """The rows not marked deleted of each known bucket's raw table the pipeline has."""
+    counts: dict[str, int] = {}
+    for schema_name in pipeline.schema_names:
+        schema = pipeline.schemas[schema_name]
+        tables = set(schema.data_table_names(seen_data_only=True))
+        present = [bucket for bucket in KNOWN_BUCKETS if bucket in tables]
+        if present:
+            with pipeline.sql_client(schema_name) as client:
+                counts |= count_live_rows(client, present)
+    return counts
 
 
 def _empty_staging(client: Any, schema: Schema, tables: Collection[str]) -> None:

@@ -84,6 +84,28 @@ class FaultSimulator(SimulatorServer):
         return fault
 
 
+def is_count_probe(entry: Any) -> bool:
+    """Whether a logged request is one of the count reconciliation's (or `--check`'s):
+    a page of one or two records, or one of a `before` window (impraise_source's
+    counting.py and reconcile.py), rather than one reading the bucket's changes."""
+    return entry.params.get("maxItems") in ("1", "2") or "before" in entry.params
+
+
+def reading_requests(server: SimulatorServer, bucket: str | None = None) -> list[Any]:
+    """The requests that read buckets (or `bucket`), without the count probes."""
+    return [
+        entry
+        for entry in server.request_log
+        if entry.bucket and (bucket is None or entry.bucket == bucket) and not is_count_probe(entry)
+    ]
+
+
+def pages_to_read(records: int, page_size: int) -> int:
+    """The pages that hold records not read before, each page after the first
+    overlapping the one before by a record (impraise_source's anchoring.py)."""
+    return 1 + max(0, -(-(records - page_size) // (page_size - 1)))
+
+
 @functools.cache
 def _generated_small_org() -> Organisation:
     return Organisation.generate(users=SMALL_ORG_USERS, seed=SMALL_ORG_SEED)

@@ -66,6 +66,7 @@ def compare_bucket(
         row = by_id.get(record["id"])
         if row is None:
             continue
+        problems += _stray_children(children, bucket, record, row)
         for field, value in record.items():
             column = snake(field)
             if isinstance(value, list):
@@ -107,6 +108,23 @@ def _children(
     for elements in by_parent.values():
         elements.sort(key=lambda element: element["_dlt_list_idx"])
     return by_parent
+
+
+def _stray_children(
+    children: dict[str, dict[str, list[dict[str, Any]]]],
+    bucket: str,
+    record: dict[str, Any],
+    row: dict[str, Any],
+) -> list[str]:
+    """Child rows under a row whose source record has no elements in that list (an empty
+    list, or none at all): `_compare_list` only looks at lists that hold something."""
+    with_elements = {snake(f) for f, value in record.items() if isinstance(value, list) and value}
+    return [
+        f"{bucket}/{record['id']}.{column}: source has no elements, raw has "
+        f"{len(by_parent[row['_dlt_id']])} child rows"
+        for column, by_parent in children.items()
+        if column not in with_elements and by_parent.get(row["_dlt_id"])
+    ]
 
 
 def _compare_list(

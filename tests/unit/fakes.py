@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from impraise_source.stats import RunStats
@@ -27,8 +28,12 @@ class FakeApi:
         cap: int | None = None,
         delay: float = 0.0,
         records: list[dict[str, Any]] | None = None,
+        moves: dict[int, Callable[[list[dict[str, Any]], int], None]] | None = None,
     ):
+        """`moves` changes the records before the request of that number (1 is the
+        first) is answered: move(records, offset) may delete, add or move records."""
         self.records = records if records is not None else [{"id": f"r{i}"} for i in range(total)]
+        self.moves = dict(moves or {})
         self.stats = RunStats()
         self.style, self.cap, self.delay = style, cap, delay
         self.requests = 0
@@ -41,13 +46,17 @@ class FakeApi:
             self.requests += 1
             self.in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            move = self.moves.pop(self.requests, None)
+            if move is not None:
+                move(self.records, offset)
+            size = min(params["maxItems"], self.cap or params["maxItems"])
+            selected = self._selected(params.get("after"))
+            data = selected[offset : offset + size]
         time.sleep(self.delay)
-        size = min(params["maxItems"], self.cap or params["maxItems"])
-        selected = self._selected(params.get("after"))
-        data = selected[offset : offset + size]
         with self._lock:
             self.in_flight -= 1
-            self.past_the_data += not data
+            # Past the data: a page with no record, or only the one it overlaps.
+            self.past_the_data += not data or (0 < offset == len(selected) - 1)
         pagination = self._pagination(offset, size, len(data), len(selected))
         return parse({"data": copy.deepcopy(data), "pagination": pagination})
 

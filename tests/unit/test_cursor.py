@@ -10,6 +10,7 @@ from impraise_source.buckets import (
     BOUNDARY_KEY,
     CURSOR_KEY,
     MAX_BOUNDARY_RECORDS,
+    RESUME_KEY,
     ReadOptions,
     read_bucket,
 )
@@ -119,5 +120,66 @@ def test_a_failed_bucket_keeps_its_cursor(style):
     api.style = style
     state: dict = {"cursor": "2024-12-01T00:00:00.000000Z"}
     assert len(run(api, state)) == PAGE
-    assert state == {"cursor": "2024-12-01T00:00:00.000000Z"}
+    assert state[CURSOR_KEY] == "2024-12-01T00:00:00.000000Z" and BOUNDARY_KEY not in state
+    assert state[RESUME_KEY]["offset"] == PAGE - 1
     assert "HTTP 503" in api.stats.failures["users"]
+
+
+@pytest.mark.parametrize("moved", [0, 1, 3], ids=["unchanged", "one deleted", "three deleted"])
+def test_a_failed_bucket_goes_on_next_run_from_where_it_stopped(moved):
+    """The records it read were loaded: the next run reads the rest, finds its place
+    again when records before it were deleted meanwhile, and only then moves the cursor,
+    no later than the failed run's start."""
+
+    class FailingOnce(FakeApi):
+        failing = True
+
+        def get_json(self, path, params, bucket, offset, parse, priority=None):
+            if self.failing and offset > 2 * PAGE:
+                raise BucketFailedError(bucket, offset, "HTTP 503")
+            return super().get_json(path, params, bucket, offset, parse, priority)
+
+    api = FailingOnce(records=[record(n, f"2025-01-01T00:{n:02d}:00Z") for n in range(45)])
+    state: dict = {}
+    before = datetime.now(UTC)
+    first = run(api, state)
+    # Pages at 0, 9 and 18 (each overlaps the one before by a record); 27 fails.
+    assert first == [f"u{n}" for n in range(3 * PAGE - 2)] and CURSOR_KEY not in state
+    del api.records[1 : 1 + moved]
+    api.failing, api.requests = False, 0
+    offsets = []
+    api.moves = {n: (lambda _records, offset: offsets.append(offset)) for n in range(1, 9)}
+    second = run(api, state)
+    assert {r["id"] for r in api.records} <= set(first) | set(second)
+    assert offsets[0] == 3 * PAGE - 3  # where the first run stopped, not offset 0
+    assert api.requests <= 5
+    assert RESUME_KEY not in state
+    assert before <= parse_instant(state[CURSOR_KEY]) <= datetime.now(UTC) or (
+        parse_instant(state[CURSOR_KEY]) == parse_instant(api.records[-1]["updatedAt"])
+    )
+
+
+def test_a_resumed_read_that_fails_at_once_keeps_its_resume_point():
+    """A failure before the first page after resuming leaves the place as it was found,
+    not a digest of its digests (which would send the next run back to offset 0)."""
+
+    class Failing(FakeApi):
+        fail_from = 2 * PAGE
+
+        def get_json(self, path, params, bucket, offset, parse, priority=None):
+            if offset >= self.fail_from:
+                raise BucketFailedError(bucket, offset, "HTTP 503")
+            return super().get_json(path, params, bucket, offset, parse, priority)
+
+    api = Failing(records=[record(n, f"2025-01-01T00:{n:02d}:00Z") for n in range(45)])
+    state: dict = {}
+    run(api, state)
+    kept = dict(state[RESUME_KEY])
+    api.fail_from = 0
+    assert run(api, state) == []
+    assert state[RESUME_KEY] == kept
+    api.fail_from, api.requests = 10**6, 0
+    offsets = []
+    api.moves = {1: lambda _records, offset: offsets.append(offset)}
+    run(api, state)
+    assert offsets == [kept["offset"]]
