@@ -3,7 +3,8 @@
     and a deletion row for a user gone from the source (doc users_history_design). -#}
 
 {#- One instant per build, the same in every row it adds (the build's start, UTC). -#}
-{%- set observed_at = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S') ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
+{%- set started = run_started_at.strftime('%Y-%m-%d %H:%M:%S') -%}
+{%- set observed_at = "cast('" ~ started ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
 
 with
 

@@ -121,7 +121,11 @@ scored as (
 
     select
         *,
-        {{ impraise_safe_divide(weighted | join(' + '), weight_present | join(' + ')) }}
+        {#- At 8 places, then cast to 4 below: with weights of one decimal place (the
+            defaults) the exact quotient has at most 7, or never ends, so the
+            rounding cannot fall on a tie, where DuckDB's division (in doubles) and
+            Spark's (in decimals) would round apart. -#}
+        {{ impraise_safe_divide(weighted | join(' + '), weight_present | join(' + '), 8) }}
             as effectiveness_score
     from shares
 
