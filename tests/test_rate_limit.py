@@ -129,4 +129,6 @@ def test_the_margin_is_learnt_from_how_response_times_spread_before_any_429(simu
     further than the simulator's jitter, and the margin rightly errs wide with them, so
     how narrow it stays without jitter is the benchmark's to show (docs/benchmarks.md),
     not a test's."""
-    assert _learnt_margin(simulator, 100) >= 0.09
+    # Most of the jitter, against a floor of 30 ms: a spread of a few hundred samples is
+    # itself uncertain by a few ms.
+    assert _learnt_margin(simulator, 100) >= 0.07
